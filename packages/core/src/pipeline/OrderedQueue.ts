@@ -1,0 +1,37 @@
+import { GatewayError } from '../GatewayError';
+
+/**
+ * Serialises a session's work so that, while one statement is held (awaiting approval) or being
+ * judged asynchronously, later client messages wait in arrival order. Bounded: past `limit`
+ * waiting tasks, `push` refuses with QG_QUEUE_FULL instead of buffering without end.
+ */
+export class OrderedQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
+  private running = false;
+
+  constructor(private readonly limit: number) {}
+
+  /** True when nothing is queued or running: the caller may do its work inline. */
+  get idle(): boolean { return !this.running && this.waiting === 0; }
+  get depth(): number { return this.waiting + (this.running ? 1 : 0); }
+
+  push<T>(task: () => T | Promise<T>): Promise<T> {
+    if (this.waiting >= this.limit) {
+      return Promise.reject(new GatewayError('QG_QUEUE_FULL', `more than ${this.limit} messages are waiting behind a held statement`));
+    }
+    this.waiting++;
+    const run = async (): Promise<T> => {
+      this.waiting--;
+      this.running = true;
+      try {
+        return await task();
+      } finally {
+        this.running = false;
+      }
+    };
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
