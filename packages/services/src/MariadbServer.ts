@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { cleanClientEnv, findExecutable, run, runUnchecked } from './Command';
 import { ensureDebianPackages } from './DebianPackages';
 import { Poll } from './Poll';
-import { freePort } from './Ports';
+import { freePort, retryOnPortClash } from './Ports';
 import { Secrets } from './Secrets';
 import { ServerProcess } from './ServerProcess';
 import { ServiceUser } from './ServiceUser';
@@ -298,5 +298,5 @@ export class MariadbServer implements MariadbInfo {
 
 /** Starts a fresh MariaDB server (root with a password, database `app`, user `app`) on a free port. */
 export function startMariadb(opts?: StartMariadbOptions): Promise<MariadbServer> {
-  return MariadbServer.start(opts);
+  return retryOnPortClash(() => MariadbServer.start(opts));
 }

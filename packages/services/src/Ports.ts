@@ -31,3 +31,19 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   }
   throw new Error('freePort: the kernel kept returning ports this process already handed out');
 }
+
+const PORT_TAKEN = /address already in use|bind on tcp\/ip port|could not bind|BindException/i;
+
+/**
+ * Runs `start` (which picks fresh ports each time) again when it failed because another process grabbed
+ * its port between freePort() and the server's bind.
+ */
+export async function retryOnPortClash<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (e) {
+      if (i >= attempts || !(e instanceof Error) || !PORT_TAKEN.test(e.message)) throw e;
+    }
+  }
+}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { cleanClientEnv, run, runUnchecked } from './Command';
 import { ensureDebianPackages } from './DebianPackages';
 import { Poll } from './Poll';
-import { freePort } from './Ports';
+import { freePort, retryOnPortClash } from './Ports';
 import { Secrets } from './Secrets';
 import { ServerProcess } from './ServerProcess';
 import { ServiceUser } from './ServiceUser';
@@ -328,5 +328,5 @@ function confValue(v: string | number | boolean): string {
 
 /** Starts a fresh PostgreSQL cluster (scram/md5/password/trust roles, database `app`) on a free port. */
 export function startPostgres(opts?: StartPostgresOptions): Promise<PostgresServer> {
-  return PostgresServer.start(opts);
+  return retryOnPortClash(() => PostgresServer.start(opts));
 }

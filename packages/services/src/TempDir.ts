@@ -1,16 +1,19 @@
-import { chown, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chown, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ProcessGuard } from './ProcessGuard';
 import type { ServiceUser } from './ServiceUser';
+import { OWNER_FILE, StaleSweeper } from './StaleSweeper';
 
 /** Fresh per-server temp directories, removed on destroy() or, failing that, when the process exits. */
 export class TempDir {
   /** mkdtemp under os.tmpdir(), owned by `owner` so an unprivileged server can write into it. */
   static async create(prefix: string, owner: ServiceUser | null): Promise<string> {
     const base = owner === null ? tmpdir() : await TempDir.baseReachableByOthers();
+    StaleSweeper.sweepOnce(base);
     const dir = await mkdtemp(join(base, prefix));
     ProcessGuard.get().trackDir(dir);
+    await writeFile(join(dir, OWNER_FILE), `${process.pid}\n`);
     if (owner !== null) await chown(dir, owner.uid, owner.gid);
     return dir;
   }
