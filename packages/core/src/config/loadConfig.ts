@@ -58,8 +58,10 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
 
   const parsed = configSchema.safeParse(resolved);
   if (!parsed.success) {
+    const reported = new Set(problems.map((p) => p.path));
     for (const issue of parsed.error.issues) {
-      problems.push(...describeIssue(issue, lineOf));
+      // A secret that failed to resolve was reported already; its schema error would only repeat it.
+      problems.push(...describeIssue(issue, lineOf).filter((p) => !reported.has(p.path)));
     }
   }
   if (problems.length > 0 || !parsed.success) {

@@ -28,13 +28,39 @@ export class IdentityRejected extends Error {
 /** Who can log in: local users (verifiers) and any number of password verifiers (OIDC, exchange). */
 export class IdentityDirectory {
   private readonly users = new Map<string, LocalUser>();
+  /** Minted short-lived credentials (token exchange), by user name, with their expiry (epoch ms). */
+  private readonly temporary = new Map<string, { user: LocalUser; expiresAt: number }>();
   private readonly verifiers: PasswordVerifier[] = [];
   private readonly fakeKey = randomBytes(32);
 
   addUser(user: LocalUser): void { this.users.set(user.name, user); }
   addVerifier(verifier: PasswordVerifier): void { this.verifiers.push(verifier); }
 
-  localUser(name: string): LocalUser | undefined { return this.users.get(name); }
+  /**
+   * A credential that works like a local user (every wire mechanism) until `expiresAt`; it carries
+   * the identity it was minted for.
+   */
+  addTemporaryUser(user: LocalUser, expiresAt: number): void {
+    this.sweep();
+    this.temporary.set(user.name, { user, expiresAt });
+  }
+
+  localUser(name: string): LocalUser | undefined {
+    const local = this.users.get(name);
+    if (local) return local;
+    const minted = this.temporary.get(name);
+    if (!minted) return undefined;
+    if (minted.expiresAt <= Date.now()) {
+      this.temporary.delete(name);
+      return undefined;
+    }
+    return minted.user;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [name, entry] of this.temporary) if (entry.expiresAt <= now) this.temporary.delete(name);
+  }
 
   /**
    * A SCRAM verifier for a user that does not exist, stable per name, so that an unknown user goes
@@ -50,7 +76,7 @@ export class IdentityDirectory {
    * exchanged credentials). Undefined when nothing accepts it; IdentityRejected carries a reason.
    */
   async verifyPassword(user: string, secret: string, context: PasswordContext): Promise<Identity | undefined> {
-    const local = this.users.get(user);
+    const local = this.localUser(user);
     if (local && local.checkPassword(secret)) return local.identity;
     let rejection: IdentityRejected | undefined;
     for (const verifier of this.verifiers) {

@@ -21,13 +21,21 @@ export class LocalUser {
   readonly identity: Identity;
   readonly #sha256: Buffer;
 
-  constructor(readonly name: string, password: string, groups: readonly string[], claims: Readonly<Record<string, unknown>> = {}, iterations = 4096) {
+  constructor(
+    readonly name: string,
+    password: string,
+    groups: readonly string[],
+    claims: Readonly<Record<string, unknown>> = {},
+    iterations = 4096,
+    /** Who this credential stands for, when it is not a configured local user (a minted credential). */
+    identity?: Identity,
+  ) {
     this.scram = scramVerifier(password, randomBytes(16), iterations);
     const sha1 = createHash('sha1').update(password, 'utf8').digest();
     this.mysqlNative = createHash('sha1').update(sha1).digest();
     this.#sha256 = createHash('sha256').update(password, 'utf8').digest();
     this.sha256Twice = createHash('sha256').update(this.#sha256).digest();
-    this.identity = Object.freeze({ subject: name, groups: Object.freeze([...groups]), method: 'local', claims: Object.freeze({ ...claims }) });
+    this.identity = identity ?? Object.freeze({ subject: name, groups: Object.freeze([...groups]), method: 'local', claims: Object.freeze({ ...claims }) });
   }
 
   /** For mechanisms where the client sends the cleartext password (over TLS). */

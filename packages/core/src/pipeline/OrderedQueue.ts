@@ -7,27 +7,25 @@ import { GatewayError } from '../GatewayError';
  */
 export class OrderedQueue {
   private tail: Promise<unknown> = Promise.resolve();
-  private waiting = 0;
-  private running = false;
+  /** Tasks pushed and not yet finished: the one running plus those waiting behind it. */
+  private pending = 0;
 
   constructor(private readonly limit: number) {}
 
   /** True when nothing is queued or running: the caller may do its work inline. */
-  get idle(): boolean { return !this.running && this.waiting === 0; }
-  get depth(): number { return this.waiting + (this.running ? 1 : 0); }
+  get idle(): boolean { return this.pending === 0; }
+  get depth(): number { return this.pending; }
 
   push<T>(task: () => T | Promise<T>): Promise<T> {
-    if (this.waiting >= this.limit) {
+    if (this.pending > this.limit) {
       return Promise.reject(new GatewayError('QG_QUEUE_FULL', `more than ${this.limit} messages are waiting behind a held statement`));
     }
-    this.waiting++;
+    this.pending++;
     const run = async (): Promise<T> => {
-      this.waiting--;
-      this.running = true;
       try {
         return await task();
       } finally {
-        this.running = false;
+        this.pending--;
       }
     };
     const result = this.tail.then(run, run);
