@@ -10,6 +10,8 @@ export type AuditEventType =
   | 'session.ended'
   | 'session.refused'
   | 'auth.failed'
+  /** The token-exchange endpoint minted a short-lived credential for an OIDC identity. */
+  | 'credential.issued'
   | 'statement.allowed'
   | 'statement.denied'
   | 'statement.held'
