@@ -1,0 +1,336 @@
+import {
+  GatewayError,
+  type ColumnRef, type ObjectRef, type ResultColumn, type ResultSet, type RowTransform, type Session, type Statement, type ValueMask,
+} from '@querygate/core';
+import { alignLineage, type AlignedColumn } from './alignLineage';
+import { detectsAny, maskMatches } from './detectors';
+import type { MaskingOptions, MaskingRule } from './MaskingOptions';
+import { relationKey } from './patterns';
+import { compileMask, textMask, type Strategy, type StrategyKind } from './strategies';
+import { isTextFamily, typeFamily } from './TypeFamily';
+import type { RelationInfo, ViewColumn, ViewResolver } from './ViewResolver';
+
+/** Why one result column is masked. */
+export interface ColumnDecision {
+  readonly index: number;
+  readonly name: string;
+  /** The rule's name, or `fallback` for redact-all. */
+  readonly rule: string;
+  readonly reason: 'origin' | 'lineage' | 'whole-row' | 'name' | 'type' | 'detector' | 'fallback';
+  readonly strategy: StrategyKind | 'detect';
+}
+
+/**
+ * The RowTransform masking returns. `covers` lists the masked result columns' names (index order)
+ * so adapters and audit can report them without looking at values; `decisions` says why.
+ */
+export interface MaskingPlan extends RowTransform {
+  readonly label: 'masking';
+  readonly covers: readonly string[];
+  readonly decisions: readonly ColumnDecision[];
+}
+
+/** The rules that apply to one session after exemptions; shared by every session with the same set. */
+export interface ActiveRules {
+  /** Identifies the set in cache keys. */
+  readonly key: string;
+  readonly exempt: boolean;
+  readonly rules: readonly MaskingRule[];
+  /** Rules matched by column, name or type (tried in order), and detector rules. */
+  readonly columnRules: readonly MaskingRule[];
+  readonly detectRules: readonly MaskingRule[];
+}
+
+/** How a statement stands before any row comes back. */
+export interface StatementAssessment {
+  /** The sensitive relations it reads (after resolving views), as `schema.table`. */
+  readonly sensitiveReads: readonly string[];
+  /** Why lineage cannot be trusted for it, when it cannot. */
+  readonly unresolved: string | undefined;
+  /** True when it reads a relation the catalog does not know (it may be a view over anything). */
+  readonly readsUnknown: boolean;
+  /** A refusal, when the fallback is `refuse` (or a copy of sensitive data is refused). */
+  readonly refusal: GatewayError | undefined;
+  /** Statements whose rows come back later under another statement (DECLARE ... CURSOR, PREPARE). */
+  readonly defersSensitiveRows: boolean;
+}
+
+const SESSION_RULES = Symbol('querygate.masking.rules');
+const SESSION_DEFERRED = Symbol('querygate.masking.deferred');
+const MAX_VIEW_DEPTH = 16;
+const DEFERRING = new Set(['declare_cursor', 'declare', 'prepare']);
+const VIEW_DDL = new Set(['create_view', 'create_or_replace_view', 'alter_view']);
+
+/**
+ * Masking decisions, free of caching and of the plugin host: which statements to refuse and which
+ * result columns to mask how. The interceptor caches what this returns.
+ */
+export class MaskingPolicy {
+  private readonly ruleSets = new Map<string, ActiveRules>();
+
+  constructor(readonly options: MaskingOptions) {}
+
+  /** The rules for a session, after global and per-rule exemptions. Remembered in session state. */
+  rulesFor(session: Session): ActiveRules {
+    const known = session.state.get(SESSION_RULES) as ActiveRules | undefined;
+    if (known) return known;
+    const exempt = this.exempted(this.options.exempt, session);
+    const rules = exempt ? [] : this.options.rules.filter((r) => !this.exempted(r.exempt, session));
+    const key = exempt ? 'exempt' : rules.map((r) => r.index).join(',');
+    let set = this.ruleSets.get(key);
+    if (!set) {
+      set = {
+        key,
+        exempt: exempt || rules.length === 0,
+        rules,
+        columnRules: rules.filter((r) => r.detectors.length === 0),
+        detectRules: rules.filter((r) => r.detectors.length > 0),
+      };
+      this.ruleSets.set(key, set);
+    }
+    session.state.set(SESSION_RULES, set);
+    return set;
+  }
+
+  private exempted(exemption: MaskingOptions['exempt'], session: Session): boolean {
+    return exemption.groups.some((g) => session.identity.groups.includes(g)) || exemption.listeners.includes(session.listener);
+  }
+
+  /** Marks a session whose later results (FETCH, EXECUTE) may carry sensitive rows without lineage. */
+  noteDeferred(session: Session): void {
+    session.state.set(SESSION_DEFERRED, true);
+  }
+
+  hasDeferred(session: Session): boolean {
+    return session.state.get(SESSION_DEFERRED) === true;
+  }
+
+  /** Judges a statement up front (onStatement). */
+  assess(statement: Statement, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session): StatementAssessment {
+    const reads = this.resolveReads(statement.reads, resolver, session);
+    const sensitiveReads = reads.tables.filter((t) => this.isSensitiveTable(t, rules)).map(relationName);
+    for (const nested of statement.nested ?? []) {
+      for (const t of this.resolveReads(nested.reads, resolver, session).tables) {
+        if (this.isSensitiveTable(t, rules)) sensitiveReads.push(relationName(t));
+      }
+    }
+    const unresolved = !statement.lineage.complete
+      ? 'the analyser could not follow every output column to its sources'
+      : reads.unknown.length > 0
+        ? `the catalog does not know ${reads.unknown.map(relationName).join(', ')}`
+        : reads.incomplete ? 'a view definition could not be followed to its sources' : undefined;
+    const mayBeSensitive = sensitiveReads.length > 0 || reads.unknown.length > 0 || this.options.fallbackScope === 'all';
+    const defersSensitiveRows = (DEFERRING.has(statement.command) || /^\s*(declare|prepare)\b/i.test(statement.text))
+      && (mayBeSensitive || statement.risks.has('dynamicSql'));
+    let refusal: GatewayError | undefined;
+    if (unresolved && mayBeSensitive && this.options.fallback === 'refuse') {
+      refusal = unresolvedError(unresolved, sensitiveReads, rules);
+    } else if (sensitiveReads.length > 0 && this.options.sensitiveCopies === 'refuse') {
+      refusal = this.copyRefusal(statement, rules, resolver, sensitiveReads);
+    }
+    return { sensitiveReads: [...new Set(sensitiveReads)], unresolved, readsUnknown: reads.unknown.length > 0, refusal, defersSensitiveRows };
+  }
+
+  /**
+   * A statement that reads a sensitive table and writes another relation no rule covers would
+   * copy clear values where masking no longer sees them (CREATE TABLE AS, INSERT ... SELECT,
+   * a materialized view). A view is fine when a resolver will follow it later.
+   */
+  private copyRefusal(statement: Statement, rules: ActiveRules, resolver: ViewResolver | undefined, sensitiveReads: readonly string[]): GatewayError | undefined {
+    if (statement.writes.length === 0 || statement.kind === 'delete') return undefined;
+    if (resolver && VIEW_DDL.has(statement.command)) return undefined;
+    const uncovered = statement.writes.filter((w) => !this.isSensitiveTable(w, rules));
+    if (uncovered.length === 0) return undefined;
+    return new GatewayError(
+      'QG_MASKING_UNRESOLVED',
+      `statement would copy values from ${[...new Set(sensitiveReads)].join(', ')} into ${uncovered.map(relationName).join(', ')}, which no masking rule covers`,
+      { rule: 'masking', hint: 'Copy only non-sensitive columns through a session that is exempt from masking, or add a masking rule for the target.' },
+    );
+  }
+
+  /** The plan for one result set, or undefined when no column needs masking. */
+  plan(
+    result: ResultSet, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session,
+    assessment: StatementAssessment = this.assess(result.statement, rules, resolver, session),
+  ): MaskingPlan | undefined {
+    if (rules.exempt) return undefined;
+    const statement = result.statement;
+    const columns = result.columns;
+    let aligned: AlignedColumn[] | undefined;
+    let unresolved = assessment.unresolved;
+    if (statement.lineage.outputs.length === 0 && columns.length > 0 && this.hasDeferred(session)) {
+      unresolved ??= 'its rows come from a cursor or prepared statement over sensitive tables';
+    } else if (statement.lineage.complete) {
+      aligned = alignLineage(columns, statement.lineage.outputs);
+      if (!aligned) unresolved ??= `its ${columns.length} result columns could not be matched to the analyser's ${statement.lineage.outputs.length} output columns`;
+    }
+    const deferredNoLineage = statement.lineage.outputs.length === 0 && this.hasDeferred(session);
+    const mayBeSensitive = assessment.sensitiveReads.length > 0 || deferredNoLineage
+      || this.options.fallbackScope === 'all' || assessment.readsUnknown;
+    if (unresolved && mayBeSensitive && columns.length > 0) {
+      if (this.options.fallback === 'refuse') throw unresolvedError(unresolved, assessment.sensitiveReads, rules);
+      return this.redactAll(result, session);
+    }
+
+    const masks = new Map<number, ValueMask>();
+    const decisions: ColumnDecision[] = [];
+    for (let i = 0; i < columns.length; i++) {
+      const column = columns[i]!;
+      const lineage = aligned?.[i];
+      const found = this.matchColumn(column, lineage, rules, resolver, session);
+      const target = { type: column.type, protocol: session.protocol };
+      if (found) {
+        masks.set(i, compileMask(found.strategy, target, this.options.key));
+        decisions.push({ index: i, name: column.name, rule: found.rule.name, reason: found.reason, strategy: found.strategy.kind });
+      } else if (rules.detectRules.length > 0 && isTextFamily(typeFamily(column.type))) {
+        masks.set(i, this.detectorMask(rules.detectRules, target));
+        decisions.push({ index: i, name: column.name, rule: rules.detectRules.map((r) => r.name).join('+'), reason: 'detector', strategy: 'detect' });
+      }
+    }
+    if (masks.size === 0) return undefined;
+    return { columns: masks, label: 'masking', covers: decisions.map((d) => d.name), decisions };
+  }
+
+  private redactAll(result: ResultSet, session: Session): MaskingPlan {
+    const masks = new Map<number, ValueMask>();
+    const decisions: ColumnDecision[] = [];
+    const strategy: Strategy = { kind: 'redact', text: this.options.redaction, typed: true };
+    result.columns.forEach((column, i) => {
+      masks.set(i, compileMask(strategy, { type: column.type, protocol: session.protocol }, this.options.key));
+      decisions.push({ index: i, name: column.name, rule: 'fallback', reason: 'fallback', strategy: 'redact' });
+    });
+    return { columns: masks, label: 'masking', covers: decisions.map((d) => d.name), decisions };
+  }
+
+  /** The first rule (in order) that matches a column, and the strategy it applies there. */
+  private matchColumn(
+    column: ResultColumn,
+    lineage: AlignedColumn | undefined,
+    rules: ActiveRules,
+    resolver: ViewResolver | undefined,
+    session: Session,
+  ): { rule: MaskingRule; strategy: Strategy; reason: ColumnDecision['reason'] } | undefined {
+    const origins = column.origin ? this.resolveColumn(column.origin, resolver, session) : [];
+    const sources = lineage ? lineage.sources.flatMap((s) => this.resolveColumn(s, resolver, session)) : [];
+    // The value is read unchanged when the database says so (origin) or the analyser does.
+    const direct = column.origin !== undefined || (lineage?.direct ?? false);
+    for (const rule of rules.columnRules) {
+      for (const o of origins) {
+        const wholeRow = o.ref.column === '*';
+        if (rule.columns.some((p) => p.matches(o.ref)) || (!wholeRow && rule.names.some((p) => p.matchesSource(o.ref)))) {
+          return { rule, strategy: wholeRow || o.viaView ? rule.derived : rule.strategy, reason: wholeRow ? 'whole-row' : 'origin' };
+        }
+      }
+      for (const s of sources) {
+        const wholeRow = s.ref.column === '*';
+        const hit = rule.columns.some((p) => p.matches(s.ref))
+          || rule.names.some((p) => (wholeRow ? this.tableColumns(s.ref, resolver, session).some((c) => p.matchesSource({ ...s.ref, column: c })) : p.matchesSource(s.ref)));
+        if (hit) {
+          return { rule, strategy: direct && !wholeRow && !s.viaView ? rule.strategy : rule.derived, reason: wholeRow ? 'whole-row' : 'lineage' };
+        }
+      }
+      if (rule.names.some((p) => p.matchesName(column.name))) return { rule, strategy: direct ? rule.strategy : rule.derived, reason: 'name' };
+      if (rule.types.some((t) => t.matches(column.type))) return { rule, strategy: rule.strategy, reason: 'type' };
+    }
+    return undefined;
+  }
+
+  private detectorMask(detectRules: readonly MaskingRule[], target: { type: string; protocol: Session['protocol'] }): ValueMask {
+    const steps = detectRules.map((rule) => {
+      if (rule.scope === 'value') {
+        const whole = compileMask(rule.strategy, target, this.options.key);
+        return (value: string): string | null => (detectsAny(value, rule.detectors) ? whole(value) : value);
+      }
+      const replace = textMask(rule.strategy, this.options.key);
+      return (value: string): string | null => maskMatches(value, rule.detectors, replace);
+    });
+    if (steps.length === 1) return steps[0]!;
+    return (value) => {
+      let v: string | null = value;
+      for (const step of steps) {
+        v = step(v);
+        if (v === null) return null;
+      }
+      return v;
+    };
+  }
+
+  /** True when some column rule names a column of this relation. */
+  private isSensitiveTable(relation: ObjectRef, rules: ActiveRules): boolean {
+    return rules.columnRules.some((r) => r.columns.some((p) => p.matchesTable(relation.schema, relation.name)));
+  }
+
+  private tableColumns(ref: ColumnRef, resolver: ViewResolver | undefined, session: Session): readonly string[] {
+    const info = resolver?.describe({ schema: ref.schema, name: ref.table }, session);
+    return info?.kind === 'table' ? info.columns ?? [] : [];
+  }
+
+  /**
+   * A column through views down to base columns. `viaView` marks columns reached through a view
+   * whose column is computed, so the rule's derived strategy applies.
+   */
+  private resolveColumn(ref: ColumnRef, resolver: ViewResolver | undefined, session: Session, depth = 0): { ref: ColumnRef; viaView: boolean }[] {
+    if (!resolver || depth > MAX_VIEW_DEPTH) return [{ ref, viaView: false }];
+    const info = resolver.describe({ schema: ref.schema, name: ref.table }, session);
+    if (!info || info.kind !== 'view') return [{ ref, viaView: false }];
+    const columns = viewColumns(info, ref.column);
+    const out: { ref: ColumnRef; viaView: boolean }[] = [];
+    for (const c of columns) {
+      const computed = ref.column === '*' || c.direct !== true || c.sources.length !== 1;
+      for (const s of c.sources) {
+        for (const r of this.resolveColumn(s, resolver, session, depth + 1)) out.push({ ref: r.ref, viaView: r.viaView || computed });
+      }
+    }
+    // A whole row of a view is a whole row: keep the view's own `*` so table-level rules see it too.
+    if (ref.column === '*') out.push({ ref, viaView: true });
+    return out;
+  }
+
+  /** The base tables a statement reads, through views; unknown relations when the catalog says so. */
+  private resolveReads(reads: readonly ObjectRef[], resolver: ViewResolver | undefined, session: Session): { tables: ObjectRef[]; unknown: ObjectRef[]; incomplete: boolean } {
+    const tables: ObjectRef[] = [];
+    const unknown: ObjectRef[] = [];
+    let incomplete = false;
+    const seen = new Set<string>();
+    const visit = (ref: ObjectRef, depth: number): void => {
+      const key = relationKey(ref);
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (!resolver) { tables.push(ref); return; }
+      const info: RelationInfo | undefined = resolver.describe(ref, session);
+      if (!info) {
+        if (this.options.unknownRelations === 'table') tables.push(ref);
+        else unknown.push(ref);
+        return;
+      }
+      if (info.kind === 'table') { tables.push(ref); return; }
+      // The view's own name stays in: rules may name view columns directly.
+      tables.push(ref);
+      if (!info.complete || depth >= MAX_VIEW_DEPTH) incomplete = true;
+      if (depth < MAX_VIEW_DEPTH) for (const r of info.reads) visit(r, depth + 1);
+    };
+    for (const r of reads) visit(r, 0);
+    return { tables, unknown, incomplete };
+  }
+}
+
+function viewColumns(info: Extract<RelationInfo, { kind: 'view' }>, column: string): readonly ViewColumn[] {
+  if (column === '*') return info.columns;
+  const found = info.columns.filter((c) => c.name.toLowerCase() === column.toLowerCase());
+  // A column the definition does not list: every column of the view may feed it.
+  return found.length > 0 ? found : info.columns;
+}
+
+function relationName(ref: ObjectRef): string {
+  return ref.schema === undefined ? ref.name : `${ref.schema}.${ref.name}`;
+}
+
+function unresolvedError(why: string, sensitiveReads: readonly string[], rules: ActiveRules): GatewayError {
+  const what = sensitiveReads.length > 0 ? `reads sensitive data (${[...new Set(sensitiveReads)].join(', ')})` : 'may read sensitive data';
+  const rule = rules.columnRules.find((r) => r.columns.length > 0)?.name ?? 'masking';
+  return new GatewayError('QG_MASKING_UNRESOLVED', `masking refused the statement: it ${what}, and ${why}, so the gateway cannot tell which result columns to mask`, {
+    rule,
+    hint: 'Select the sensitive columns directly (not through functions returning rows or dynamic SQL), or ask for a masking exemption.',
+  });
+}
+
