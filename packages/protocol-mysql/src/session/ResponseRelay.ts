@@ -1,0 +1,493 @@
+import type { GatewaySession, ResultColumn, RowTransform, Statement, StatementRun } from '@querygate/core';
+import { GatewayError } from '@querygate/core';
+import { valueTypeOf } from '../codec/binaryValues';
+import { columnTypeName, Header, MAX_PACKET_PAYLOAD, ServerStatus } from '../codec/constants';
+import type { ColumnDefinition, ErrPacket, StmtPrepareOk } from '../codec/messages';
+import { PacketFramer } from '../codec/PacketFramer';
+import { affectedRowsOf, parseColumnDefinition, parseErr, parseStmtPrepareOk, statusOf } from '../codec/parser';
+import { errPacket, frame, packetCount } from '../codec/serializer';
+import { RowRewriter } from './RowRewriter';
+
+/** Which response layout follows the command that was sent upstream. */
+export type ResponseKind = 'query' | 'execute' | 'fetch' | 'prepare' | 'fieldList' | 'single';
+
+/** A plan settled for a result set, remembered for cursor fetches. */
+export interface ResultPlan {
+  readonly columns: readonly ColumnDefinition[];
+  readonly transform: RowTransform | undefined;
+}
+
+export interface ResponseRequest {
+  readonly kind: ResponseKind;
+  /** The statements results belong to, in order (the last one takes any extra results, e.g. CALL). */
+  readonly statements: readonly Statement[];
+  readonly run: StatementRun;
+  /** Report `complete` per statement. */
+  readonly report: boolean;
+  /** Internal command: the response is handed here and never reaches the client. */
+  readonly capture?: (payload: Buffer) => void;
+  readonly onPrepareOk?: (ok: StmtPrepareOk) => void;
+  /** Execute that opened a cursor: the plan its fetches must use. */
+  readonly onCursor?: (plan: ResultPlan) => void;
+  /** For COM_STMT_FETCH: the plan of the cursor's result set. */
+  readonly cursorPlan?: ResultPlan;
+}
+
+/** What the relay needs from its session. */
+export interface RelayHost {
+  readonly deprecateEof: boolean;
+  readonly gatewaySession: GatewaySession;
+  writeClient(bytes: Buffer): void;
+  writeUpstream(bytes: Buffer): void;
+  pauseUpstream(): void;
+  resumeUpstream(): void;
+  /** The response is complete: the next client command may run. */
+  responseDone(): void;
+  /** A result hook failed: the session logs it. */
+  hookFailed(error: GatewayError): void;
+}
+
+const enum State {
+  Idle,
+  First,
+  ColumnDefs,
+  ColumnsEof,
+  Rows,
+  PrepareParams,
+  PrepareParamsEof,
+  PrepareColumns,
+  PrepareColumnsEof,
+  Fields,
+  Single,
+  /** A result hook failed: the ERR was sent; the rest of the response is dropped. */
+  Discard,
+}
+
+/**
+ * Follows one command's response from the upstream to the client. Without result hooks it only
+ * reads the first bytes of each packet to know where the response ends, and forwards the bytes
+ * that arrived in one write per chunk. With result hooks (query / execute / fetch) it decodes the
+ * column definitions, asks the pipeline for a plan, and rewrites rows when there is one,
+ * re-framing them with fresh lengths and sequence ids.
+ */
+export class ResponseRelay {
+  private req: ResponseRequest | undefined;
+  private state = State.Idle;
+  private inspect = false;
+  private started = 0;
+  // Passthrough framing.
+  private tail: Buffer | undefined;
+  private continuation = false;
+  // Inspect framing and output.
+  private readonly framer = new PacketFramer(1 << 30);
+  private out: Buffer[] = [];
+  private outSeq = 1;
+  private held: Buffer[] = [];
+  private suspended = false;
+  // Result bookkeeping.
+  private columnsLeft = 0;
+  private columns: ColumnDefinition[] = [];
+  private rewriter: RowRewriter | undefined;
+  private binaryRows = false;
+  private statementIndex = 0;
+  private rows = 0;
+  private maskedValues = 0;
+  private readonly maskedColumns = new Set<string>();
+  private prepare: StmtPrepareOk | undefined;
+  private ended = false;
+
+  constructor(private readonly host: RelayHost) {}
+
+  get busy(): boolean { return this.req !== undefined; }
+
+  begin(req: ResponseRequest): void {
+    this.req = req;
+    this.started = Date.now();
+    this.ended = false;
+    this.statementIndex = 0;
+    this.rows = 0;
+    this.maskedValues = 0;
+    this.maskedColumns.clear();
+    this.outSeq = 1;
+    this.binaryRows = req.kind === 'execute' || req.kind === 'fetch';
+    this.inspect = req.capture === undefined && this.host.gatewaySession.hasResultHooks &&
+      (req.kind === 'query' || req.kind === 'execute' || req.kind === 'fetch');
+    switch (req.kind) {
+      case 'fetch':
+        this.state = State.Rows;
+        this.setPlan(req.cursorPlan?.columns ?? [], req.cursorPlan?.transform);
+        break;
+      case 'fieldList': this.state = State.Fields; break;
+      case 'single': this.state = State.Single; break;
+      default: this.state = State.First;
+    }
+  }
+
+  /** Bytes from the upstream. */
+  onData(chunk: Buffer): void {
+    if (this.inspect || this.suspended) {
+      this.framer.push(chunk);
+      this.pumpInspect();
+      return;
+    }
+    this.passthrough(chunk);
+  }
+
+  // ---- passthrough: forward the bytes as they arrived, reading packet heads only ----
+
+  private passthrough(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.tail) {
+      buf = Buffer.concat([this.tail, chunk]);
+      this.tail = undefined;
+    }
+    let pos = 0;
+    let flushFrom = 0;
+    while (buf.length - pos >= 4) {
+      const len = buf[pos]! | (buf[pos + 1]! << 8) | (buf[pos + 2]! << 16);
+      const end = pos + 4 + len;
+      if (end > buf.length) break;
+      if (this.req === undefined || this.continuation) {
+        // Unsolicited packets (an ERR before a disconnect) and continuations pass as they are.
+        this.continuation = this.req !== undefined && len === MAX_PACKET_PAYLOAD;
+        pos = end;
+        continue;
+      }
+      this.continuation = len === MAX_PACKET_PAYLOAD;
+      const skip = this.step(buf.subarray(pos + 4, end), buf[pos + 3]!);
+      if (skip) {
+        if (pos > flushFrom) this.host.writeClient(buf.subarray(flushFrom, pos));
+        flushFrom = end;
+      }
+      pos = end;
+      if (this.ended) {
+        if (pos > flushFrom) this.host.writeClient(buf.subarray(flushFrom, pos));
+        flushFrom = pos;
+        this.finish();
+        if (this.inspect) {
+          // The next response is already being inspected: hand it the rest.
+          if (pos < buf.length) this.onData(buf.subarray(pos));
+          return;
+        }
+      }
+    }
+    if (pos > flushFrom) this.host.writeClient(buf.subarray(flushFrom, pos));
+    if (pos < buf.length) this.tail = Buffer.from(buf.subarray(pos));
+  }
+
+  // ---- inspect: logical packets, held column definitions, rewritten rows ----
+
+  private pumpInspect(): void {
+    while (!this.suspended) {
+      const packet = this.framer.next();
+      if (!packet) break;
+      if (this.req === undefined) {
+        this.out.push(packet.raw);
+        continue;
+      }
+      const skip = this.step(packet.payload, packet.seq);
+      if (!skip && this.state !== State.Discard) this.emitUnlessHeld(packet.payload);
+      if (this.ended) {
+        this.flushOut();
+        const rest = this.framer.drain();
+        this.finish();
+        if (rest.length > 0) this.onData(rest);
+        return;
+      }
+    }
+    this.flushOut();
+  }
+
+  private emitUnlessHeld(payload: Buffer): void {
+    if (this.holding) { this.held.push(payload); return; }
+    this.emit(payload);
+  }
+
+  private holding = false;
+
+  private emit(payload: Buffer): void {
+    this.out.push(frame(payload, this.outSeq));
+    this.outSeq += packetCount(payload.length);
+  }
+
+  private flushOut(): void {
+    if (this.out.length === 0) return;
+    const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
+    this.out = [];
+    this.host.writeClient(bytes);
+  }
+
+  // ---- the response state machine, shared by both modes ----
+
+  /** Advances over one packet (its first physical piece in passthrough). True: do not forward it. */
+  private step(payload: Buffer, seq: number): boolean {
+    const req = this.req!;
+    if (req.capture) {
+      req.capture(payload);
+      this.ended = true;
+      return true;
+    }
+    const head = payload[0];
+    switch (this.state) {
+      case State.Single:
+        this.ended = true;
+        return false;
+      case State.First:
+        if (head === Header.OK) {
+          if (req.kind === 'prepare') return this.prepareOk(payload);
+          this.rows = affectedRowsOf(payload);
+          this.resultEnd(statusOf(payload));
+          return false;
+        }
+        if (head === Header.ERR) { this.failed(parseErr(payload)); return false; }
+        if (head === Header.LOCAL_INFILE) {
+          // Never offered, so a server should not ask; answer with an empty file and hide it.
+          this.host.writeUpstream(frame(Buffer.alloc(0), seq + 1));
+          return true;
+        }
+        this.columnsLeft = lenencHead(payload);
+        this.columns = [];
+        this.state = State.ColumnDefs;
+        if (this.inspect) this.holding = true;
+        return false;
+      case State.ColumnDefs:
+        if (this.inspect) this.columns.push(parseColumnDefinition(payload));
+        if (--this.columnsLeft === 0) {
+          if (this.host.deprecateEof) this.columnsDone(0);
+          else this.state = State.ColumnsEof;
+        }
+        return false;
+      case State.ColumnsEof:
+        if (head === Header.ERR) { this.failed(parseErr(payload)); return false; }
+        this.columnsDone(statusOf(payload));
+        return false;
+      case State.Rows:
+        if (head === Header.ERR) { this.failed(parseErr(payload)); return false; }
+        if (head === Header.EOF && payload.length < MAX_PACKET_PAYLOAD && (this.host.deprecateEof || payload.length < 9)) {
+          this.resultEnd(statusOf(payload));
+          return false;
+        }
+        this.rows++;
+        if (this.rewriter) {
+          // Rewritten here and emitted; the caller must not emit the original.
+          this.emitUnlessHeld(this.rewrite(payload));
+          return true;
+        }
+        return false;
+      case State.PrepareParams:
+        if (--this.columnsLeft === 0) this.state = this.host.deprecateEof ? this.afterPrepareParams() : State.PrepareParamsEof;
+        return false;
+      case State.PrepareParamsEof:
+        this.state = this.afterPrepareParams();
+        return false;
+      case State.PrepareColumns:
+        if (--this.columnsLeft === 0) {
+          if (this.host.deprecateEof) this.ended = true;
+          else this.state = State.PrepareColumnsEof;
+        }
+        return false;
+      case State.PrepareColumnsEof:
+        this.ended = true;
+        return false;
+      case State.Fields:
+        if (head === Header.ERR || (head === Header.EOF && payload.length < MAX_PACKET_PAYLOAD)) this.ended = true;
+        return false;
+      case State.Discard:
+        if (head === Header.ERR) { this.ended = true; return true; }
+        if (this.discardEnds(payload)) this.ended = true;
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private discardDepth: State = State.First;
+
+  /** While discarding, follows the remaining layout just enough to find the end. */
+  private discardEnds(payload: Buffer): boolean {
+    const head = payload[0];
+    switch (this.discardDepth) {
+      case State.Rows:
+        if (head === Header.EOF && payload.length < MAX_PACKET_PAYLOAD && (this.host.deprecateEof || payload.length < 9)) {
+          if ((statusOf(payload) & ServerStatus.MORE_RESULTS_EXISTS) === 0) return true;
+          this.discardDepth = State.First;
+        }
+        return false;
+      case State.ColumnDefs:
+        if (--this.columnsLeft === 0) this.discardDepth = this.host.deprecateEof ? State.Rows : State.ColumnsEof;
+        return false;
+      case State.ColumnsEof:
+        this.discardDepth = State.Rows;
+        return false;
+      default:
+        if (head === Header.OK) return (statusOf(payload) & ServerStatus.MORE_RESULTS_EXISTS) === 0;
+        this.columnsLeft = lenencHead(payload);
+        this.discardDepth = State.ColumnDefs;
+        return false;
+    }
+  }
+
+  private prepareOk(payload: Buffer): boolean {
+    const ok = parseStmtPrepareOk(payload);
+    this.prepare = ok;
+    this.req!.onPrepareOk?.(ok);
+    if (ok.params > 0) {
+      this.columnsLeft = ok.params;
+      this.state = State.PrepareParams;
+    } else {
+      this.state = this.afterPrepareParams();
+    }
+    return false;
+  }
+
+  private afterPrepareParams(): State {
+    const cols = this.prepare?.columns ?? 0;
+    if (cols === 0) {
+      this.ended = true;
+      return State.Idle;
+    }
+    this.columnsLeft = cols;
+    return State.PrepareColumns;
+  }
+
+  /** All column definitions are in (and the EOF after them, if any): plan the result set. */
+  private columnsDone(status: number): void {
+    const req = this.req!;
+    this.state = State.Rows;
+    this.rows = 0;
+    const cursor = req.kind === 'execute' && (status & ServerStatus.CURSOR_EXISTS) !== 0;
+    if (!this.inspect) {
+      if (cursor) this.resultEnd(status);
+      return;
+    }
+    const statement = this.currentStatement();
+    const format = this.binaryRows ? 'binary' as const : 'text' as const;
+    const columns: ResultColumn[] = this.columns.map((c) => ({
+      name: c.name,
+      origin: c.orgTable !== '' && c.orgName !== '' ? { schema: c.schema || undefined, table: c.orgTable, column: c.orgName } : undefined,
+      type: columnTypeName(c.type),
+      typeId: c.type,
+      format,
+    }));
+    const settle = (transform: RowTransform | undefined): void => {
+      this.setPlan(this.columns, transform);
+      if (cursor) req.onCursor?.({ columns: this.columns, transform });
+      this.holding = false;
+      const held = this.held;
+      this.held = [];
+      for (const p of held) this.emit(p);
+      if (cursor) this.resultEnd(status);
+    };
+    const refuse = (err: unknown): void => {
+      const error = GatewayError.from(err, 'QG_HOOK_FAILED');
+      this.host.hookFailed(error);
+      this.holding = false;
+      this.held = [];
+      this.emit(errPacket({ errno: error.mysqlErrno, sqlState: error.mysqlSqlState, message: error.message }));
+      this.completeCurrent({ code: error.code, message: error.message });
+      this.statementIndex = Number.MAX_SAFE_INTEGER;
+      this.discardDepth = State.Rows;
+      this.state = State.Discard;
+      if (cursor) this.ended = true;
+    };
+    if (statement === undefined) { settle(undefined); return; }
+    let plan: RowTransform | undefined | Promise<RowTransform | undefined>;
+    try {
+      plan = this.host.gatewaySession.planResult({ statement, columns, source: 'rows' }, req.run);
+    } catch (err) {
+      refuse(err);
+      return;
+    }
+    if (!(plan instanceof Promise)) { settle(plan); return; }
+    this.suspended = true;
+    this.host.pauseUpstream();
+    plan.then(settle, refuse).finally(() => {
+      this.suspended = false;
+      this.host.resumeUpstream();
+      if (this.ended) {
+        this.flushOut();
+        const rest = this.framer.drain();
+        this.finish();
+        if (rest.length > 0) this.onData(rest);
+      } else {
+        this.pumpInspect();
+      }
+    });
+  }
+
+  private setPlan(columns: readonly ColumnDefinition[], transform: RowTransform | undefined): void {
+    this.rewriter = transform && transform.columns.size > 0
+      ? new RowRewriter(columns.map(valueTypeOf), transform, this.binaryRows)
+      : undefined;
+    if (this.rewriter) for (const i of transform!.columns.keys()) { const c = columns[i]; if (c) this.maskedColumns.add(c.name); }
+  }
+
+  private rewrite(payload: Buffer): Buffer {
+    const { payload: out, rewritten } = this.rewriter!.rewrite(payload);
+    this.maskedValues += rewritten;
+    return out;
+  }
+
+  private currentStatement(): Statement | undefined {
+    const list = this.req!.statements;
+    if (list.length === 0) return undefined;
+    return list[Math.min(this.statementIndex, list.length - 1)];
+  }
+
+  /** One result (OK, or the end of a result set) is over. */
+  private resultEnd(status: number): void {
+    this.rewriter = undefined;
+    const more = (status & ServerStatus.MORE_RESULTS_EXISTS) !== 0;
+    const list = this.req!.statements;
+    if (this.statementIndex < list.length - 1) {
+      this.completeCurrent(undefined);
+      this.statementIndex++;
+      this.rows = 0;
+    }
+    if (more) {
+      this.state = State.First;
+      return;
+    }
+    this.ended = true;
+  }
+
+  private failed(err: ErrPacket): void {
+    this.completeCurrent({ code: String(err.errno), message: err.message });
+    this.statementIndex = Number.MAX_SAFE_INTEGER;
+    this.ended = true;
+  }
+
+  private completeCurrent(error: { code: string; message: string } | undefined): void {
+    const req = this.req!;
+    if (!req.report) return;
+    const statement = this.statementIndex < req.statements.length ? req.statements[this.statementIndex] : undefined;
+    if (statement === undefined) return;
+    const masked = this.maskedValues > 0 ? { columns: [...this.maskedColumns], values: this.maskedValues } : undefined;
+    this.host.gatewaySession.complete(statement, { rows: error ? undefined : this.rows, durationMs: Date.now() - this.started, error, masked }, req.run);
+    this.maskedValues = 0;
+    this.maskedColumns.clear();
+  }
+
+  private finish(): void {
+    const req = this.req!;
+    if (this.statementIndex < req.statements.length) this.completeCurrent(undefined);
+    this.req = undefined;
+    this.state = State.Idle;
+    this.rewriter = undefined;
+    this.holding = false;
+    this.held = [];
+    this.continuation = false;
+    this.inspect = false;
+    this.prepare = undefined;
+    this.host.responseDone();
+  }
+}
+
+/** The length-encoded integer at the start of a payload (a result set's column count). */
+function lenencHead(payload: Buffer): number {
+  const first = payload[0]!;
+  if (first < 0xfb) return first;
+  if (first === 0xfc) return payload.readUInt16LE(1);
+  if (first === 0xfd) return payload.readUIntLE(1, 3);
+  return Number(payload.readBigUInt64LE(1));
+}
