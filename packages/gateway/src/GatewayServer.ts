@@ -4,6 +4,7 @@ import { Gateway, type AuditSink, type GatewayConfig, type ListenerFactory, type
 import { createMysqlListener } from '@querygate/protocol-mysql';
 import { createPostgresListener } from '@querygate/protocol-postgres';
 import { AdminServer } from './AdminServer';
+import { installIdentities } from './identity/installIdentities';
 import { pluginLoader } from './PluginLoader';
 
 const FACTORIES: Readonly<Record<'postgres' | 'mysql', ListenerFactory>> = {
@@ -43,6 +44,7 @@ export class GatewayServer {
       loadPlugin: options.loadPlugin ?? pluginLoader([dirname(options.configFile), process.cwd()]),
       auditSinks: options.auditSinks,
     });
+    installIdentities(gateway);
     return new GatewayServer(gateway, options);
   }
 

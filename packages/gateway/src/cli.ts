@@ -10,6 +10,7 @@ Usage:
   querygate start --config FILE        run the gateway in the foreground (JSON logs on stderr)
   querygate check-config --config FILE validate a config file; exit 1 listing each problem
   querygate demo                       start a local PostgreSQL with sample data and a gateway in front
+  querygate approvals list|show ID|approve ID|deny ID --reason R [--admin URL --token JWT | --user U --password-env VAR]
   querygate --version                  print the version
   querygate --help                     this text
 
@@ -84,6 +85,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 1;
       }
       return waitForSignal(server);
+    }
+    case 'approvals': {
+      const { runApprovalsCli } = await import('@querygate/plugin-approval');
+      return runApprovalsCli(args, { stdout: process.stdout, stderr: process.stderr, env: process.env });
     }
     case 'demo': {
       const { runDemo } = await import('./demo');
