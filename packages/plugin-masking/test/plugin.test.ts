@@ -22,17 +22,14 @@ describe('the plugin', () => {
     const ctx = context();
     const rs = result(s, columns);
     let planned = 0;
-    const started = process.hrtime.bigint();
     for (let i = 0; i < 20_000; i++) {
       if (masking.onStatement(s, ctx) !== undefined) planned++;
       if (masking.onResult(rs, ctx) !== undefined) planned++;
     }
-    const perCallUs = Number(process.hrtime.bigint() - started) / 1000 / 40_000;
     expect(planned).toBe(0);
     expect(plan).toHaveBeenCalledTimes(1);
     expect(assess).toHaveBeenCalledTimes(1);
-    // Measured about 0.3 us per hook call on the 2-core dev machine; the bound only catches regressions.
-    expect(perCallUs).toBeLessThan(20);
+    // Speed belongs to bench/, not to a timed unit test: the call counts above prove one decision per shape.
   });
 
   it('labels plans and says which columns they cover', async () => {

@@ -527,16 +527,13 @@ describe('normalisation, fingerprint and cache', () => {
     expect(() => (s.reads as { name: string }[]).push({ name: 'x' })).toThrow();
   });
 
-  test('warm-cache cost of the sysbench point select is a few microseconds', () => {
-    const sql = 'SELECT c FROM sbtest1 WHERE id=1234';
-    for (let i = 0; i < 5000; i++) analyzer.analyze(sql);
-    const n = 20000;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) analyzer.analyze(sql);
-    const micros = Number(process.hrtime.bigint() - t0) / n / 1000;
-    process.stdout.write(`warm analyze: ${micros.toFixed(2)} µs\n`);
-    // Typically 3-5 µs here; the bound leaves room for a loaded CI machine.
-    expect(micros).toBeLessThan(50);
+  test('the sysbench point select is parsed once and then served from the cache', () => {
+    const before = analyzer.cacheStats;
+    for (let i = 0; i < 1000; i++) analyzer.analyze(`SELECT c FROM sbtest1 WHERE id=${i}`);
+    const after = analyzer.cacheStats;
+    // Per-call cost is measured in bench/ (and the analysis README), never asserted in a unit test.
+    expect(after.misses - before.misses).toBeLessThanOrEqual(1);
+    expect(after.hits - before.hits).toBeGreaterThanOrEqual(999);
   });
 });
 

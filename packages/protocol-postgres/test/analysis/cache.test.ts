@@ -103,8 +103,9 @@ describe('analysis cache', () => {
     const p99 = samples[Math.floor(samples.length * 0.99)];
     // eslint-disable-next-line no-console
     console.log(`warm-cache analyze(pgbench -S): median ${median.toFixed(2)} µs, p99 ${p99.toFixed(2)} µs over ${samples.length} calls`);
+    // The figure is reported, not asserted: speed belongs to bench/. The cache must hit every time.
     expect(analyzer.cacheStats.misses).toBe(1);
-    expect(median).toBeLessThan(25);
+    expect(analyzer.cacheStats.hits).toBe(samples.length);
   });
 });
 
