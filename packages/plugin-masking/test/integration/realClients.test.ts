@@ -1,0 +1,266 @@
+// Masking through real clients, path by path: psql, node-postgres (text and binary), pgjdbc, the
+// mariadb CLI and mysql2 (query / execute) each see masked values where a direct query sees clear
+// ones, with the same row counts, column names and types, and NULL left NULL; the exempt `dba`
+// identity sees exactly what a direct query sees.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, type ClientConfig, type FieldDef } from 'pg';
+import { createConnection, type FieldPacket } from 'mysql2/promise';
+import { describeWith, hasService } from '../../../../test/services';
+import { ANALYST, DBA, MYSQL_HOST, startMaskingGateway, type MaskingGateway } from './helpers/maskingGateway';
+import { buildJdbcProbe, run, runJdbc, runMariadb, runPsql } from './helpers/clients';
+import { compareTables, MYSQL_PROBES, PG_PROBES, type Expect, type Probe, type Table } from './helpers/expectations';
+import { findLeaks } from './helpers/corpus';
+
+const describeBoth = hasService('postgres') && hasService('mariadb') ? describeWith('postgres') : describe.skip;
+
+const RAW_TYPES = { getTypeParser: () => (value: string | Buffer) => value };
+/** OIDs whose binary form is their UTF-8 text (text, varchar, bpchar, name, json); jsonb adds a version byte. */
+const TEXT_OIDS = new Set([25, 1043, 1042, 19, 114]);
+const JSONB_OID = 3802;
+
+async function pgTable(config: ClientConfig, sql: string, binary: boolean): Promise<Table> {
+  const client = new Client(config);
+  await client.connect();
+  try {
+    const r = await client.query({ text: sql, types: RAW_TYPES, ...(binary ? { queryMode: 'extended' as const, binary: true } : {}) });
+    const fields: FieldDef[] = r.fields;
+    const rows = (r.rows as Record<string, unknown>[]).map(() => [] as (string | null)[]);
+    // Rows as arrays (duplicate names would collide in objects).
+    const arrays = await client.query({ text: sql, rowMode: 'array', types: RAW_TYPES, ...(binary ? { queryMode: 'extended' as const, binary: true } : {}) });
+    (arrays.rows as unknown[][]).forEach((row, i) => {
+      rows[i] = row.map((v, c) => {
+        if (v === null) return null;
+        const oid = fields[c]!.dataTypeID;
+        // pg hands binary values over as (lossily) decoded strings; jsonb's starts with its version byte.
+        if (!Buffer.isBuffer(v)) return binary && oid === JSONB_OID && String(v).startsWith('\u0001') ? String(v).slice(1) : String(v);
+        if (TEXT_OIDS.has(oid)) return v.toString('utf8');
+        if (oid === JSONB_OID) return v.subarray(1).toString('utf8');
+        return `hex:${v.toString('hex')}`;
+      });
+    });
+    return { columns: fields.map((f) => f.name), types: fields.map((f) => String(f.dataTypeID)), rows };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * In binary, a non-text value's exact form is its wire encoding: only "not the clear value" can be
+ * asked of it. Record and array values protocol-postgres cannot re-encode after masking arrive as
+ * NULL (known issue, ProxySession.rewriteRow): tolerated for those types only, and listed.
+ */
+const NULLED_BINARY_OIDS = new Set([2249, 1009]); // record, text[]; and composite types (user OIDs)
+const nulledBinary = (oid: number): boolean => NULLED_BINARY_OIDS.has(oid) || oid >= 16384;
+function binaryKinds(probe: Probe, table: Table): Expect[] {
+  return probe.kinds.map((k, c) => {
+    const oid = Number(table.types[c]);
+    if (k === 'clear' || TEXT_OIDS.has(oid) || oid === JSONB_OID) return k;
+    return nulledBinary(oid) ? 'masked-or-null' : 'masked';
+  });
+}
+
+function psqlTable(stdout: string): Table {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  const [header = '', ...rows] = lines;
+  return { columns: header.split('\t'), types: [], rows: rows.map((l) => l.split('\t').map((v) => (v === '<NULL>' ? null : v))) };
+}
+
+/**
+ * A mysql2 value as text. JSON is compared parsed: directly, MariaDB's extended metadata
+ * (format=json) makes mysql2 parse JSON_OBJECT results; through the gateway it does not (the
+ * adapter does not pass that metadata on), so the same JSON arrives as a string.
+ */
+function mysqlCell(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v.toISOString();
+  if (Buffer.isBuffer(v)) return v.toString('utf8');
+  if (typeof v === 'object') return JSON.stringify(v);
+  const s = String(v);
+  if (/^[{[]/.test(s)) {
+    try { return JSON.stringify(JSON.parse(s)); } catch { return s; }
+  }
+  return s;
+}
+
+async function mysqlTable(config: { host: string; port: number; user: string; password: string; database: string }, sql: string, mode: 'query' | 'execute'): Promise<Table> {
+  const connection = await createConnection(config);
+  try {
+    const [rows, fields] = mode === 'query'
+      ? await connection.query({ sql, rowsAsArray: true })
+      : await connection.execute({ sql, rowsAsArray: true });
+    const f = fields as FieldPacket[];
+    return { columns: f.map((x) => x.name), types: f.map((x) => String(x.columnType)), rows: (rows as unknown[][]).map((r) => r.map(mysqlCell)) };
+  } finally {
+    await connection.end();
+  }
+}
+
+function cliTable(stdout: string): Table {
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  const [header = '', ...rows] = lines;
+  return { columns: header.split('\t'), types: [], rows: rows.map((l) => l.split('\t').map((v) => (v === 'NULL' ? null : v))) };
+}
+
+describeBoth('masking through real clients', () => {
+  let gw: MaskingGateway;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qg-mask-clients-'));
+    gw = await startMaskingGateway('qgm_clients');
+  }, 60_000);
+  afterAll(async () => {
+    await gw?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('node-postgres, text format: masked per rule, same shape as a direct query; dba sees clear values', async () => {
+    const problems: string[] = [];
+    for (const probe of PG_PROBES) {
+      const direct = await pgTable(gw.pgDirect(), probe.sql, false);
+      problems.push(...compareTables(`text ${probe.sql}`, probe.kinds, direct, await pgTable(gw.pgConfig(ANALYST), probe.sql, false)));
+      problems.push(...compareTables(`text dba ${probe.sql}`, probe.kinds.map(() => 'clear'), direct, await pgTable(gw.pgConfig(DBA), probe.sql, false)));
+    }
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  test('node-postgres, binary format: masked, same shape; dba sees clear values', async () => {
+    const problems: string[] = [];
+    const nulled: string[] = [];
+    for (const probe of PG_PROBES) {
+      const direct = await pgTable(gw.pgDirect(), probe.sql, true);
+      const got = await pgTable(gw.pgConfig(ANALYST), probe.sql, true);
+      problems.push(...compareTables(`binary ${probe.sql}`, binaryKinds(probe, direct), direct, got));
+      direct.rows.forEach((row, r) => row.forEach((cell, c) => {
+        if (cell !== null && got.rows[r]?.[c] === null) nulled.push(`${direct.columns[c]} (oid ${direct.types[c]}) of ${probe.sql}`);
+      }));
+      problems.push(...findLeaks(JSON.stringify(got.rows), probe.sql).map((l) => `binary ${probe.sql}: leaked ${l.value}`));
+      problems.push(...compareTables(`binary dba ${probe.sql}`, probe.kinds.map(() => 'clear'), direct, await pgTable(gw.pgConfig(DBA), probe.sql, true)));
+    }
+    if (nulled.length > 0) console.log(`binary values masked to NULL (known issue in protocol-postgres):\n  ${[...new Set(nulled)].join('\n  ')}`);
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  test('psql: masked, same shape; dba sees clear values', async () => {
+    const script = PG_PROBES.map((p) => `\\echo ==qg==\n${p.sql};\n`).join('');
+    const args = ['-F', '\t', '-P', 'null=<NULL>', '-P', 'footer=off'];
+    const direct = await run('psql', ['-X', '-q', '-A', ...args, '-h', '127.0.0.1', '-p', String(gw.pgDirect().port), '-U', String(gw.pgDirect().user), '-d', gw.database, '-f', '-'], {
+      env: { PGPASSWORD: String(gw.pgDirect().password), PGSSLMODE: 'disable' }, input: script,
+    });
+    const viaGw = await runPsql(gw.pgPort, ANALYST, gw.database, script, args);
+    const viaDba = await runPsql(gw.pgPort, DBA, gw.database, script, args);
+    expect(direct.stderr).toBe('');
+    expect(viaGw.stderr).toBe('');
+    expect(viaDba.stdout).toBe(direct.stdout);
+    const split = (s: string): string[] => s.split('==qg==\n').slice(1);
+    const d = split(direct.stdout);
+    const g = split(viaGw.stdout);
+    const problems = PG_PROBES.flatMap((p, i) => compareTables(`psql ${p.sql}`, p.kinds, psqlTable(d[i] ?? ''), psqlTable(g[i] ?? '')));
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  test('psql \\copy ... to stdout (text and CSV): masked or refused, never clear; unmasked tables copy unchanged; dba gets clear rows', async () => {
+    const copies = [
+      '\\copy (SELECT id, email, ssn, phone FROM users ORDER BY id) to stdout',
+      '\\copy (SELECT id, email, card_number FROM users ORDER BY id) to stdout with (format csv, header)',
+      '\\copy users (id, email) to stdout with (format csv)',
+    ];
+    const direct = async (cmd: string) => run('psql', ['-X', '-q', '-h', '127.0.0.1', '-p', String(gw.pgDirect().port), '-U', String(gw.pgDirect().user), '-d', gw.database, '-c', cmd], {
+      env: { PGPASSWORD: String(gw.pgDirect().password), PGSSLMODE: 'disable' },
+    });
+    const outcomes: string[] = [];
+    for (const cmd of copies) {
+      const want = await direct(cmd);
+      const got = await runPsql(gw.pgPort, ANALYST, gw.database, `${cmd}\n`);
+      expect(findLeaks(got.stdout + got.stderr, cmd)).toEqual([]);
+      if (got.stderr.includes('ERROR:  42501:')) {
+        outcomes.push(`refused: ${cmd}`);
+        expect(got.stdout).toBe('');
+      } else {
+        outcomes.push(`masked: ${cmd}`);
+        expect(got.stderr).toBe('');
+        expect(got.stdout.split('\n').length).toBe(want.stdout.split('\n').length);
+      }
+      const dba = await runPsql(gw.pgPort, DBA, gw.database, `${cmd}\n`);
+      expect(dba.stdout).toBe(want.stdout);
+    }
+    // Today protocol-postgres refuses COPY TO STDOUT whenever a column needs masking (see report).
+    console.log(`\\copy outcomes:\n  ${outcomes.join('\n  ')}`);
+    // A COPY of nothing sensitive should pass unchanged. Known issue: protocol-postgres types every
+    // COPY column as text, so with a detector rule configured every COPY gets a plan and is refused.
+    const plain = '\\copy (SELECT id, user_id, total FROM orders ORDER BY id) to stdout with (format csv)';
+    const gotPlain = await runPsql(gw.pgPort, ANALYST, gw.database, `${plain}\n`);
+    if (gotPlain.stderr.includes('ERROR:  42501:')) {
+      console.log(`known issue: a COPY of non-sensitive columns was refused: ${plain}`);
+      expect(gotPlain.stdout).toBe('');
+    } else {
+      expect(gotPlain.stderr).toBe('');
+      expect(gotPlain.stdout).toBe((await direct(plain)).stdout);
+    }
+  }, 60_000);
+
+  test('pgjdbc (Statement and server-prepared PreparedStatement): masked, same column labels and types; dba sees clear values', async () => {
+    const classpath = await buildJdbcProbe();
+    const file = join(dir, 'probes.txt');
+    writeFileSync(file, PG_PROBES.map((p) => p.sql).join('\n') + '\n');
+    const directUrl = `jdbc:postgresql://127.0.0.1:${gw.pgDirect().port}/${gw.database}?sslmode=disable&prepareThreshold=1`;
+    const gwUrl = `jdbc:postgresql://127.0.0.1:${gw.pgPort}/${gw.database}?sslmode=disable&prepareThreshold=1`;
+    const owner = { user: String(gw.pgDirect().user), password: String(gw.pgDirect().password) };
+    const toTable = (lines: readonly string[]): Table => {
+      const cols = (lines.find((l) => l.startsWith('cols ')) ?? 'cols ').slice(5).split('|').map((c) => c.split(':'));
+      const rows = lines.filter((l) => l.startsWith('row ')).map((l) => l.slice(4).split('|').map((v) => (v === 'NULL' ? null : v)));
+      const err = lines.filter((l) => l.startsWith('err '));
+      return { columns: [...cols.map((c) => c[0] ?? ''), ...err], types: cols.map((c) => c[1] ?? ''), rows };
+    };
+    // pgjdbc reads arrays in binary once a statement is server-prepared: masked text[] values arrive
+    // as NULL there (the protocol-postgres known issue the binary test lists).
+    const jdbcKinds = (p: Probe, t: Table, mode: string): Expect[] =>
+      p.kinds.map((k, c) => (mode === 'prepared' && k !== 'clear' && (t.types[c] === '_text' || t.types[c] === 'record') ? 'masked-or-null' : k));
+    const problems: string[] = [];
+    for (const mode of ['statement', 'prepared'] as const) {
+      const direct = await runJdbc(classpath, directUrl, owner, mode, file);
+      const viaGw = await runJdbc(classpath, gwUrl, ANALYST, mode, file);
+      expect(viaGw.raw.stderr).toBe('');
+      expect(viaGw.raw.code).toBe(0);
+      if (mode === 'statement') expect((await runJdbc(classpath, gwUrl, DBA, mode, file)).raw.stdout).toBe(direct.raw.stdout);
+      PG_PROBES.forEach((p, i) => {
+        const d = toTable(direct.blocks.get(i)?.lines ?? []);
+        problems.push(...compareTables(`jdbc ${mode} ${p.sql}`, jdbcKinds(p, d, mode), d, toTable(viaGw.blocks.get(i)?.lines ?? [])));
+      });
+    }
+    expect(problems).toEqual([]);
+  }, 150_000);
+
+  test('mysql2 query() and execute(): masked per rule, same shape as a direct query; dba sees clear values', async () => {
+    const analyst = { host: MYSQL_HOST, port: gw.mysqlPort, user: ANALYST.user, password: ANALYST.password, database: gw.database };
+    const dba = { ...analyst, user: DBA.user, password: DBA.password };
+    const problems: string[] = [];
+    for (const mode of ['query', 'execute'] as const) {
+      for (const probe of MYSQL_PROBES) {
+        const direct = await mysqlTable(gw.mysqlDirect(), probe.sql, mode);
+        problems.push(...compareTables(`${mode} ${probe.sql}`, probe.kinds, direct, await mysqlTable(analyst, probe.sql, mode)));
+        problems.push(...compareTables(`${mode} dba ${probe.sql}`, probe.kinds.map(() => 'clear'), direct, await mysqlTable(dba, probe.sql, mode)));
+      }
+    }
+    expect(problems).toEqual([]);
+  }, 60_000);
+
+  test('the mariadb CLI: masked, same shape; dba sees clear values', async () => {
+    const script = MYSQL_PROBES.map((p) => `SELECT '==qg==' AS qg;\n${p.sql};\n`).join('');
+    const d = gw.mysqlDirect();
+    const direct = await runMariadb(d.host, d.port, { user: d.user, password: d.password }, gw.database, script);
+    const viaGw = await runMariadb(MYSQL_HOST, gw.mysqlPort, ANALYST, gw.database, script);
+    const viaDba = await runMariadb(MYSQL_HOST, gw.mysqlPort, DBA, gw.database, script);
+    expect(direct.stderr).toBe('');
+    expect(viaGw.stderr).toBe('');
+    expect(viaDba.stdout).toBe(direct.stdout);
+    const split = (s: string): string[] => s.split('qg\n==qg==\n').slice(1);
+    const ds = split(direct.stdout);
+    const gs = split(viaGw.stdout);
+    expect(gs.length).toBe(MYSQL_PROBES.length);
+    const problems = MYSQL_PROBES.flatMap((p, i) => compareTables(`cli ${p.sql}`, p.kinds, cliTable(ds[i] ?? ''), cliTable(gs[i] ?? '')));
+    expect(problems).toEqual([]);
+  }, 60_000);
+});
