@@ -19,7 +19,9 @@ module.exports = {
   roots: ['<rootDir>/packages', '<rootDir>/examples', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/jose@[^/]+/node_modules/)?jose/)'],
+  // jose is ESM-only; the OTLP exporter loads node:http with a dynamic import(), which jest's vm
+  // refuses without --experimental-vm-modules: swc turns both into require().
+  transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/jose@[^/]+/node_modules/)?jose/|(\\.pnpm/@opentelemetry\\+otlp-exporter-base@[^/]+/node_modules/)?@opentelemetry/otlp-exporter-base/)'],
   moduleNameMapper: {
     '^@querygate/(core|services|protocol-postgres|protocol-mysql|plugin-masking|plugin-approval|plugin-audit-kafka|gateway)$':
       '<rootDir>/packages/$1/src/index.ts',

@@ -3,6 +3,7 @@ import type { AuditEvent } from './AuditEvent';
 import type { AuditSink } from './AuditSink';
 import type { Interceptor } from './Interceptor';
 import type { Logger } from './Logger';
+import type { MetricsRegistry } from './telemetry/Metrics';
 
 /**
  * A named service one plugin provides and others use (e.g. the approval service guardrails hand
@@ -47,6 +48,12 @@ export interface PluginContext {
   use<T>(capability: Capability<T>): T | undefined;
   /** Adds an event to the audit trail (e.g. approval decisions). */
   audit(event: AuditEventInput): void;
+  /**
+   * Experimental: the gateway's Prometheus registry (`/metrics` on the admin server). Register
+   * instruments once in `register` (names `querygate_<plugin>_...`), e.g. a gauge whose `collect`
+   * reads a queue length at scrape time. Absent in contexts built by hand (tests).
+   */
+  readonly metrics?: MetricsRegistry;
   /** A route on the admin HTTP server, e.g. `GET /api/approvals/:id`. */
   addAdminRoute(method: string, path: string, handler: AdminRouteHandler): void;
   /** Runs at gateway shutdown after sessions have ended, before sinks flush. */

@@ -36,4 +36,17 @@ export interface RowTransform {
   readonly columns: ReadonlyMap<number, ValueMask>;
   /** Label for audit (`masking`); the audit records column names, never values. */
   readonly label?: string;
+  /**
+   * Experimental. When set, the adapter decodes EVERY column of the first `observeLimit` rows of
+   * this result set to text, AFTER applying `columns` (the values the client receives), and calls
+   * it once per row, in order: NULL as null, binary-format values converted to their text form.
+   * The gateway core sets it (session recording); a plan may carry it with no `columns`, and is
+   * then still a plan. Must not be called for rows past `observeLimit`.
+   */
+  readonly observe?: RowObserver;
+  /** Rows to hand to `observe` (from the first); 0 or absent with `observe` set means none. */
+  readonly observeLimit?: number;
 }
+
+/** Sees one row as the client receives it, every value in text form. Must not keep the array. */
+export type RowObserver = (row: readonly (string | null)[]) => void;

@@ -7,8 +7,8 @@ export type {
 export { STATEMENT_KINDS, RISK_FLAGS } from './Statement';
 export type { Verdict, Allow, Deny, Hold } from './Verdict';
 export { Verdicts } from './Verdict';
-export type { ResultSet, ResultColumn, RowTransform, ValueMask } from './ResultSet';
-export type { Interceptor, StatementContext, StatementOutcome, SessionSummary } from './Interceptor';
+export type { ResultSet, ResultColumn, RowTransform, ValueMask, RowObserver } from './ResultSet';
+export type { Interceptor, StatementContext, StatementOutcome, SessionSummary, ServerError, ServerErrorText, ErrorContext } from './Interceptor';
 export type { AuditEvent, AuditEventType } from './AuditEvent';
 export { AUDIT_SCHEMA_VERSION } from './AuditEvent';
 export type { AuditSink, ExportResult } from './AuditSink';
@@ -22,7 +22,7 @@ export { definePlugin, capability, PluginOptionsError } from './Plugin';
 export { Pipeline } from './pipeline/Pipeline';
 export type { PipelineOptions, HoldListener } from './pipeline/Pipeline';
 export { GatewaySession, statementSummary } from './pipeline/GatewaySession';
-export type { StatementRun, Completion, Decided } from './pipeline/GatewaySession';
+export type { StatementRun, Completion, Decided, SessionEvent, SessionObservers } from './pipeline/GatewaySession';
 export { OrderedQueue } from './pipeline/OrderedQueue';
 export { StatementCache } from './StatementCache';
 export { AuditTrail } from './audit/AuditTrail';
@@ -53,3 +53,29 @@ export { Secret } from './config/Secret';
 export { parseDuration } from './config/duration';
 export { Approvals } from './Approvals';
 export type { ApprovalService, ApprovalReason } from './Approvals';
+
+// Observability: metrics, traces, session recordings.
+export { Metrics, LATENCY_BUCKETS } from './telemetry/Metrics';
+export type {
+  MetricsRegistry, Counter, Gauge, Histogram, CounterChild, GaugeChild, HistogramChild, LabelValues, Collected,
+  MetricOptions, HistogramOptions,
+} from './telemetry/Metrics';
+export { GatewayMetrics } from './telemetry/GatewayMetrics';
+export type { SessionMetrics } from './telemetry/GatewayMetrics';
+export { SessionTrace, tracingActive, TRACER_NAME } from './telemetry/SessionTrace';
+export type { StatementSpans } from './telemetry/SessionTrace';
+export { traceparentOf } from './telemetry/traceparent';
+export { tracedInterceptor } from './telemetry/tracedInterceptor';
+export { Recorder, recordingFileName } from './recording/Recorder';
+export type { RecorderOptions } from './recording/Recorder';
+export { SessionRecording } from './recording/SessionRecording';
+export type { SessionRecordingOptions } from './recording/SessionRecording';
+export { RecordingStore, RecordingNotFound } from './recording/RecordingStore';
+export type { RecordingSummary, Recording } from './recording/RecordingStore';
+export { sealRecord, verifyLines, sha256 } from './recording/chain';
+export type { VerifyResult, ChainProblem } from './recording/chain';
+export { RECORDING_FORMAT, GENESIS_HASH } from './recording/records';
+export type {
+  RecordingRecord, SessionHeaderRecord, StatementRecord, VerdictRecord, ResultRecord, CompleteRecord, EventRecord, EndRecord,
+  StatementTextMode, UnchainedRecord,
+} from './recording/records';

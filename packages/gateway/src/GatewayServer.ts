@@ -4,8 +4,11 @@ import { Gateway, type AuditSink, type GatewayConfig, type ListenerFactory, type
 import { createMysqlListener } from '@querygate/protocol-mysql';
 import { createPostgresListener } from '@querygate/protocol-postgres';
 import { AdminServer } from './AdminServer';
+import { sessionRoutes } from './console/sessionRoutes';
 import { installIdentities } from './identity/installIdentities';
+import { metricsSource } from './Metrics';
 import { pluginLoader } from './PluginLoader';
+import { Telemetry } from './Telemetry';
 
 const FACTORIES: Readonly<Record<'postgres' | 'mysql', ListenerFactory>> = {
   postgres: createPostgresListener,
@@ -32,6 +35,8 @@ export class GatewayServer {
   private listeners: { name: string; listener: ProtocolListener }[] = [];
   private admin: AdminServer | undefined;
   private stopping: Promise<void> | undefined;
+  /** The OpenTelemetry SDK, while `telemetry.otlp.endpoint` is configured and the server runs. */
+  telemetry: Telemetry | undefined;
 
   private constructor(readonly gateway: Gateway, private readonly options: GatewayServerOptions) {}
 
@@ -53,6 +58,11 @@ export class GatewayServer {
   async start(): Promise<RunningAddresses> {
     const addresses: Record<string, AddressInfo> = {};
     try {
+      const otlp = this.options.config.telemetry.otlp;
+      // Before the listeners: a session decides when it opens whether it is traced.
+      if (otlp && !this.telemetry) {
+        this.telemetry = Telemetry.start({ endpoint: otlp.endpoint, serviceName: this.options.config.telemetry.serviceName, logger: this.logger.child({ component: 'telemetry' }) });
+      }
       for (const config of this.options.config.listeners) {
         const listener = FACTORIES[config.protocol](this.gateway.listenerRuntime(config));
         addresses[config.name] = await listener.start();
@@ -61,8 +71,10 @@ export class GatewayServer {
       }
       let admin: AddressInfo | undefined;
       if (this.options.config.admin) {
-        this.admin = new AdminServer(this.options.config.admin.listen, this.gateway.adminRoutes, this.logger.child({ component: 'admin' }), {
+        const routes = [...this.gateway.adminRoutes, ...sessionRoutes(this.options.config.recording.dir)];
+        this.admin = new AdminServer(this.options.config.admin.listen, routes, this.logger.child({ component: 'admin' }), {
           ready: () => !this.gateway.isDraining,
+          metrics: metricsSource(this.gateway, () => this.activeSessions),
         });
         admin = await this.admin.start();
         this.logger.info('admin server listening', { address: `${admin.address}:${admin.port}` });
@@ -92,6 +104,8 @@ export class GatewayServer {
       })));
       await this.admin?.stop();
       await this.gateway.shutdown();
+      // Last: the spans of the sessions that just ended are exported before the process exits.
+      await this.telemetry?.shutdown().catch((err: unknown) => this.logger.warn('telemetry shutdown failed', { error: String(err) }));
       this.logger.info('stopped');
     })();
     return this.stopping;

@@ -11,6 +11,13 @@ Usage:
   querygate check-config --config FILE validate a config file; exit 1 listing each problem
   querygate demo                       start a local PostgreSQL with sample data and a gateway in front
   querygate approvals list|show ID|approve ID|deny ID --reason R [--admin URL --token JWT | --user U --password-env VAR]
+  querygate sessions list (--dir DIR | --config FILE) [--json]
+                                       list recorded sessions, newest first
+  querygate sessions verify (SESSION... | --all) (--dir DIR | --config FILE)
+                                       check recordings' hash chains; exit 1 if one was altered
+  querygate replay SESSION [--speed N] (--dir DIR | --config FILE)
+                                       print a recorded session as a transcript with its timing
+                                       (--speed 2 twice as fast, 0 no waiting)
   querygate --version                  print the version
   querygate --help                     this text
 
@@ -89,6 +96,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'approvals': {
       const { runApprovalsCli } = await import('@querygate/plugin-approval');
       return runApprovalsCli(args, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+    }
+    case 'sessions': {
+      const { run } = await import('./commands/sessions');
+      return run(args, { out, err });
+    }
+    case 'replay': {
+      const { run } = await import('./commands/replay');
+      return run(args, { out, err });
     }
     case 'demo': {
       const { runDemo } = await import('./demo');

@@ -132,6 +132,12 @@ export const configSchema = z.object({
   recording: z.object({
     dir: z.string().optional(),
     maxRowsPerResult: z.number().int().min(0).default(100),
+    /**
+     * `normalized` (default): statements are recorded with literals replaced by placeholders, as
+     * audit records them, so a value a client typed into a literal is not written. `raw`: the
+     * client's own text (and bind parameters), for replays that must show exactly what ran.
+     */
+    statementText: z.enum(['raw', 'normalized']).default('normalized'),
   }).strict().default({}),
   admin: z.object({
     listen: hostPort,

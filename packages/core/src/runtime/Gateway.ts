@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { trace } from '@opentelemetry/api';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import { AuditTrail } from '../audit/AuditTrail';
 import { FileAuditSink } from '../audit/FileAuditSink';
@@ -18,7 +19,12 @@ import { GatewaySession, identityOf } from '../pipeline/GatewaySession';
 import { Pipeline } from '../pipeline/Pipeline';
 import type { AdminRouteHandler, Capability, PluginContext, QuerygatePlugin } from '../Plugin';
 import { PluginOptionsError } from '../Plugin';
+import { Recorder } from '../recording/Recorder';
 import type { Protocol, Session } from '../Session';
+import { GatewayMetrics } from '../telemetry/GatewayMetrics';
+import { Metrics } from '../telemetry/Metrics';
+import { SessionTrace, TRACER_NAME, tracingActive } from '../telemetry/SessionTrace';
+import { tracedInterceptor } from '../telemetry/tracedInterceptor';
 import { capabilityToken, Tokens } from '../tokens';
 import { JsonLogger } from './JsonLogger';
 import type { ListenerRuntime, SessionInit } from './ListenerRuntime';
@@ -56,6 +62,13 @@ export class Gateway {
   private readonly access: AccessPolicy;
   private readonly shutdownTasks: (() => Promise<void>)[] = [];
   private pipeline!: Pipeline;
+  /** The same interceptors wrapped in spans; used by sessions opened while tracing is on. */
+  private tracedPipeline: Pipeline | undefined;
+  /** The Prometheus registry `/metrics` renders; plugins reach it as `PluginContext.metrics`. */
+  readonly metrics = new Metrics();
+  readonly gatewayMetrics: GatewayMetrics;
+  /** Session recording (`recording.dir`); undefined when off. */
+  recorder: Recorder | undefined;
   private draining = false;
   private stopped = false;
   readonly sessions = new Map<string, GatewaySession>();
@@ -69,6 +82,7 @@ export class Gateway {
     this.container.register(Tokens.Logger, { useValue: this.logger });
     this.container.register(Tokens.AuditTrail, { useValue: this.trail });
     this.container.register(Tokens.Identities, { useValue: this.identities });
+    this.gatewayMetrics = new GatewayMetrics(this.metrics, this.trail);
   }
 
   static async create(options: GatewayOptions): Promise<Gateway> {
@@ -79,6 +93,20 @@ export class Gateway {
 
   private async init(): Promise<void> {
     const { config } = this;
+    if (config.recording.dir !== undefined) {
+      const recorder = new Recorder({
+        dir: config.recording.dir,
+        gatewayId: config.gateway.id,
+        maxRowsPerResult: config.recording.maxRowsPerResult,
+        statementText: config.recording.statementText,
+        logger: this.logger.child({ component: 'recording' }),
+      });
+      this.recorder = recorder;
+      this.metrics.gauge('querygate_recordings_active', 'Session recordings open now.', { collect: () => recorder.active });
+      this.metrics.counter('querygate_recordings_total', 'Session recordings started.', { collect: () => recorder.opened });
+      this.metrics.counter('querygate_recording_bytes_total', 'Bytes written to session recordings.', { collect: () => recorder.bytesWritten });
+      this.metrics.counter('querygate_recording_errors_total', 'Recordings that could not be started or failed while writing.', { collect: () => recorder.errors });
+    }
     for (const user of config.identities.users) {
       this.identities.addUser(new LocalUser(user.name, user.password.reveal(), user.groups, user.claims));
     }
@@ -195,6 +223,7 @@ export class Gateway {
         if (session) session.audit(event);
         else this.trail.emit({ ...event, seq: 0 });
       },
+      metrics: this.metrics,
       addAdminRoute: (method, path, handler) => { this.adminRoutes.push({ method: method.toUpperCase(), path, plugin: instance, handler }); },
       onShutdown: (task) => { this.shutdownTasks.push(task); },
     };
@@ -216,6 +245,7 @@ export class Gateway {
       newSessionId: () => randomUUID(),
       openSession: (init) => this.openSession(config, init, logger),
       authFailed: (failure) => {
+        this.gatewayMetrics.authFailures.labels({ protocol: config.protocol, listener: config.name }).inc();
         this.trail.emit({
           event: 'auth.failed', sessionId: failure.sessionId, seq: 1, listener: config.name, protocol: config.protocol,
           clientAddress: failure.clientAddress, claimedUser: failure.claimedUser, error: { code: 'QG_AUTH_FAILED', message: failure.reason },
@@ -238,8 +268,13 @@ export class Gateway {
       tls: init.tls,
       state: new Map(),
     };
-    const gs = new GatewaySession(session, this.pipeline, this.trail, logger.child({ sessionId: session.id }), this.config.pipeline.maxQueuedMessages);
+    // Decided once per session: with no tracer provider registered, sessions create no spans at all.
+    const traced = tracingActive();
+    const pipeline = traced ? (this.tracedPipeline ??= new Pipeline(this.pipeline.interceptors.map(tracedInterceptor), { hookTimeoutMs: this.config.pipeline.hookTimeout }, this.logger.child({ component: 'pipeline' }))) : this.pipeline;
+    const gs = new GatewaySession(session, pipeline, this.trail, logger.child({ sessionId: session.id }), this.config.pipeline.maxQueuedMessages);
+    const labels = { protocol: listener.protocol, listener: listener.name };
     const refuse = (error: GatewayError): never => {
+      this.gatewayMetrics.sessionsRefused.labels(labels).inc();
       gs.audit({ event: 'session.refused', identity: identityOf(session), clientAddress: session.clientAddress, error: { code: error.code, message: error.message }, rule: error.rule });
       throw error;
     };
@@ -250,6 +285,14 @@ export class Gateway {
     const decided = await this.pipeline.startSession(session);
     if (decided.action === 'deny') refuse(decided.error);
     this.sessions.set(session.id, gs);
+    gs.observe({
+      recording: this.recorder?.start(session),
+      trace: traced ? new SessionTrace(trace.getTracer(TRACER_NAME), session) : undefined,
+      metrics: this.gatewayMetrics.forProtocol(listener.protocol),
+    });
+    this.gatewayMetrics.sessionsTotal.labels(labels).inc();
+    const active = this.gatewayMetrics.sessionsActive.labels(labels);
+    active.inc();
     gs.audit({
       event: 'session.started',
       identity: identityOf(session),
@@ -258,7 +301,7 @@ export class Gateway {
     });
     const end = gs.end.bind(gs);
     gs.end = async (reason) => {
-      this.sessions.delete(session.id);
+      if (this.sessions.delete(session.id)) active.dec();
       await end(reason);
     };
     return gs;
@@ -273,6 +316,7 @@ export class Gateway {
     this.stopped = true;
     this.draining = true;
     for (const gs of [...this.sessions.values()]) await gs.end('shutdown');
+    await this.recorder?.shutdown();
     for (const task of this.shutdownTasks) {
       await task().catch((err: unknown) => this.logger.error('plugin shutdown task failed', { error: String(err) }));
     }

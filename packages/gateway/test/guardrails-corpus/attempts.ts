@@ -99,13 +99,13 @@ export const POSTGRES_ATTEMPTS: readonly PostgresAttempt[] = [
   // DO blocks and functions with dynamic SQL.
   { id: 'pg-do-execute-drop-table', sql: "DO $$ BEGIN EXECUTE 'DROP TABLE qg_victim'; END $$", rule: R.dynamicSql, trick: 'EXECUTE of a constant string in a DO block' },
   { id: 'pg-do-execute-drop-database', sql: "DO $$ BEGIN EXECUTE 'DROP DATABASE qg_victim_db'; END $$", rule: R.dynamicSql, trick: 'DROP DATABASE inside DO' },
-  { id: 'pg-do-static-truncate', sql: 'DO $$ BEGIN TRUNCATE qg_victim; END $$', rule: R.noWhere, trick: 'static SQL in a DO body' },
+  { id: 'pg-do-static-truncate', sql: 'DO $$ BEGIN TRUNCATE qg_victim; END $$', rule: R.dynamicSql, trick: 'static SQL in a DO body' },
   { id: 'pg-do-dynamic-truncate', sql: "DO $$ BEGIN EXECUTE 'TRUNC' || 'ATE qg_victim'; END $$", rule: R.dynamicSql, trick: 'EXECUTE of a computed string: the gateway cannot know what it runs' },
-  { id: 'pg-do-tagged-dollar', sql: "DO $body$ BEGIN EXECUTE $x$DELETE FROM qg_victim$x$; END $body$", rule: R.noWhere, trick: 'tagged dollar quotes inside tagged dollar quotes' },
+  { id: 'pg-do-tagged-dollar', sql: "DO $body$ BEGIN EXECUTE $x$DELETE FROM qg_victim$x$; END $body$", rule: R.dynamicSql, trick: 'tagged dollar quotes inside tagged dollar quotes' },
   { id: 'pg-do-read-file', sql: "DO $$ BEGIN PERFORM pg_read_file('/etc/hostname'); END $$", rule: R.fileAccess, trick: 'file function inside DO' },
   { id: 'pg-do-plpython', sql: "DO LANGUAGE plpython3u $$ import os; os.system('touch {dir}/plpython') $$", rule: R.unknown, trick: 'a body in a language the gateway cannot read', writes: 'plpython' },
-  { id: 'pg-create-function-execute', sql: "CREATE FUNCTION qg_evil() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DROP TABLE qg_victim'; END $$", rule: R.ddl, trick: 'a function with dynamic SQL to call later' },
-  { id: 'pg-create-procedure-truncate', sql: 'CREATE PROCEDURE qg_wipe() LANGUAGE sql AS $$ TRUNCATE qg_victim $$', rule: R.ddl, trick: 'a procedure body that truncates' },
+  { id: 'pg-create-function-execute', sql: "CREATE FUNCTION qg_evil() RETURNS void LANGUAGE plpgsql AS $$ BEGIN EXECUTE 'DROP TABLE qg_victim'; END $$", rule: R.dynamicSql, trick: 'a function with dynamic SQL to call later' },
+  { id: 'pg-create-procedure-truncate', sql: 'CREATE PROCEDURE qg_wipe() LANGUAGE sql AS $$ TRUNCATE qg_victim $$', rule: R.dynamicSql, trick: 'a procedure body that truncates' },
   { id: 'pg-dblink-exec', sql: "SELECT dblink_exec('dbname=app', 'DROP TABLE qg_victim')", rule: R.dynamicSql, trick: 'SQL text handed to dblink_exec' },
   // Data-modifying CTEs.
   { id: 'pg-cte-delete', sql: 'WITH d AS (DELETE FROM qg_victim RETURNING *) SELECT count(*) FROM d', rule: R.noWhere, trick: 'DELETE without WHERE inside a CTE of a SELECT' },

@@ -6,7 +6,7 @@ import { MysqlAnalyzer } from '@querygate/protocol-mysql';
 import { PostgresAnalyzer } from '@querygate/protocol-postgres';
 import { guardrailsInterceptor, parseGuardrailsOptions, type GuardrailsOptions } from '../../src/guardrails';
 import { MYSQL_ATTEMPTS, POSTGRES_ATTEMPTS, R } from './attempts';
-import { corpusGuardrails, demoGuardrails, DYNAMIC_SQL_RULE, MIGRATOR_RULE } from './policy';
+import { corpusGuardrails, demoGuardrails, DYNAMIC_SQL_RULE_NAME, MIGRATOR_RULE } from './policy';
 
 const session: Session = {
   id: 's', protocol: 'postgres', listener: 'pg', database: 'app', clientAddress: '127.0.0.1', startedAt: new Date(),
@@ -37,7 +37,8 @@ describe('the corpus under the corpus policy, judged offline', () => {
     const pg = await PostgresAnalyzer.load();
     const my = await MysqlAnalyzer.load();
     const corpus = parseGuardrailsOptions(corpusGuardrails());
-    const demo = parseGuardrailsOptions(demoGuardrails());
+    const raw = demoGuardrails();
+    const demo = parseGuardrailsOptions({ ...raw, rules: raw.rules.filter((r) => r.name !== DYNAMIC_SQL_RULE_NAME) });
     const dir = '/tmp/querygate-corpus';
     judged = [
       // FunctionCall messages carry no SQL, and psql's \gexec sends a query's output: end-to-end only.
@@ -55,13 +56,13 @@ describe('the corpus under the corpus policy, judged offline', () => {
     expect(judged.length).toBeGreaterThan(100);
   });
 
-  it("wraps the demo's rules unchanged: the migrator rule first, no-dynamic-sql last", () => {
+  it("wraps the demo's rules unchanged, with the migrator rule first", () => {
     const rules = corpusGuardrails().rules.map((r) => r.name);
-    expect(rules).toEqual([MIGRATOR_RULE.name, ...demoGuardrails().rules.map((r) => r.name), DYNAMIC_SQL_RULE.name]);
+    expect(rules).toEqual([MIGRATOR_RULE.name, ...demoGuardrails().rules.map((r) => r.name)]);
+    expect(rules).toContain(DYNAMIC_SQL_RULE_NAME);
   });
 
-  it("needs no-dynamic-sql: the demo's rules alone let computed dynamic SQL run", () => {
-    // When the demo config gains a dynamic-SQL rule, this list empties and the corpus can drop its own.
+  it("needs the demo's no-dynamic-sql rule: without it, computed dynamic SQL would run", () => {
     const slipThrough = judged.filter((j) => j.demo === 'allowed').map((j) => j.id);
     expect(slipThrough).toEqual(['pg-do-dynamic-truncate', 'my-sql-prepare-variable']);
     expect(judged.filter((j) => j.demo === 'allowed').every((j) => j.expected === R.dynamicSql)).toBe(true);

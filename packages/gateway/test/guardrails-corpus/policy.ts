@@ -1,5 +1,5 @@
 // The corpus policy: the guardrails rules of the demo config (read from the demo file itself, so the
-// corpus keeps proving what the demo ships), with one rule placed before them and one after.
+// corpus keeps proving what the demo ships), with one rule placed before them (migrations).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '@querygate/core';
@@ -23,15 +23,15 @@ export function demoGuardrails(): RawGuardrails {
 export const MIGRATOR_RULE: RawRule = { name: 'migrator-may-migrate', match: { groups: ['migrator'], kind: ['ddl'] }, action: 'allow' };
 
 /**
- * Not in the demo: what the gateway cannot read, it cannot judge. A DO block that EXECUTEs a computed
- * string, PREPARE FROM a variable, a FunctionCall message: the demo's `default: allow` would let
- * them run (see docs/guardrails.md, "Dynamic SQL").
+ * What the gateway cannot read, it cannot judge: a DO block that EXECUTEs a computed string, PREPARE
+ * FROM a variable, a FunctionCall message. The demo blocks them with this rule (see
+ * docs/guardrails.md, "Dynamic SQL"); the corpus proves it is needed.
  */
-export const DYNAMIC_SQL_RULE: RawRule = { name: 'no-dynamic-sql', match: { risks: ['dynamicSql'] }, action: 'block', message: 'dynamic SQL cannot be vetted' };
+export const DYNAMIC_SQL_RULE_NAME = 'no-dynamic-sql';
 
 export function corpusGuardrails(): RawGuardrails {
   const demo = demoGuardrails();
-  return { default: demo.default ?? 'allow', rules: [MIGRATOR_RULE, ...demo.rules, DYNAMIC_SQL_RULE] };
+  return { default: demo.default ?? 'allow', rules: [MIGRATOR_RULE, ...demo.rules] };
 }
 
 /** The `plugins:` entry of a config document (JSON is YAML). */
