@@ -1,4 +1,4 @@
-import { GatewayError, Pipeline, silentLogger, Verdicts, type Interceptor, type ResultSet, type StatementContext, type Verdict } from '../src';
+import { GatewayError, Pipeline, silentLogger, Verdicts, type Interceptor, type ResultSet, type StatementContext, type ValueMask, type Verdict } from '../src';
 import { session, statement } from './fixtures';
 
 function context(signal = new AbortController().signal): StatementContext {
@@ -133,7 +133,7 @@ describe('Pipeline', () => {
 
   it('composes result plans, applying masks in reverse hook order', async () => {
     const upper: Interceptor = { name: 'upper', onResult: () => ({ columns: new Map([[0, (v: string) => v.toUpperCase()]]) }) };
-    const suffix: Interceptor = { name: 'suffix', onResult: () => ({ columns: new Map([[0, (v: string) => `${v}!`], [1, () => null]]) }) };
+    const suffix: Interceptor = { name: 'suffix', onResult: () => ({ columns: new Map<number, ValueMask>([[0, (v: string) => `${v}!`], [1, () => null]]) }) };
     const result: ResultSet = { statement: statement('select a, b'), columns: [], source: 'rows' };
     const plan = await pipeline([upper, suffix]).planResult(result, context());
     // suffix is configured last, so its result hook runs first; upper then sees its output.

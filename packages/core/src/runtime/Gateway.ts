@@ -234,14 +234,14 @@ export class Gateway {
 
   /** The runtime a protocol adapter gets for one listener. */
   listenerRuntime(config: ListenerConfig): ListenerRuntime {
-    const gateway = this;
+    const isDraining = (): boolean => this.draining;
     const logger = this.logger.child({ listener: config.name, protocol: config.protocol });
     return {
       protocol: config.protocol as Protocol,
       config,
       logger,
       identities: this.identities,
-      get draining(): boolean { return gateway.draining; },
+      get draining(): boolean { return isDraining(); },
       newSessionId: () => randomUUID(),
       openSession: (init) => this.openSession(config, init, logger),
       authFailed: (failure) => {
