@@ -13,13 +13,16 @@ export interface AuditTrailOptions {
 }
 
 /**
- * Collects audit events and hands them to every sink in batches, once per event-loop turn, so audit
- * never adds a round trip to a statement. Batches go out one at a time, in emission order, so each
- * sink sees each session's events in sequence.
+ * Collects audit events and hands them to every sink in batches, at most once per event-loop turn
+ * and one batch at a time, so audit never adds a round trip to a statement. Batches go out in
+ * emission order, so each sink sees each session's events in sequence.
  */
 export class AuditTrail {
   private pending: AuditEvent[] = [];
   private scheduled = false;
+  private exporting = false;
+  private clockMs = NaN;
+  private clockText = '';
   private draining: Promise<void> = Promise.resolve();
   private readonly sinks: AuditSink[] = [];
   private readonly failing = new Set<string>();
@@ -41,7 +44,7 @@ export class AuditTrail {
     const event: AuditEvent = {
       schemaVersion: AUDIT_SCHEMA_VERSION,
       id: `${input.sessionId}:${input.seq}`,
-      time: new Date().toISOString(),
+      time: this.now(),
       gateway: this.options.gatewayId,
       ...input,
     };
@@ -56,17 +59,40 @@ export class AuditTrail {
     return event;
   }
 
+  /** The current time as ISO text; events of the same millisecond share one formatting. */
+  private now(): string {
+    const ms = Date.now();
+    if (ms !== this.clockMs) {
+      this.clockMs = ms;
+      this.clockText = new Date(ms).toISOString();
+    }
+    return this.clockText;
+  }
+
   private drain(): void {
     this.scheduled = false;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
+    // While an export is in flight, events wait and leave together with everything emitted until
+    // it returns: under load that is one sink write per export round trip, not one per event-loop turn.
+    if (this.exporting || this.pending.length === 0) return;
+    this.exporting = true;
+    this.draining = this.exportPending();
+  }
+
+  private async exportPending(): Promise<void> {
     const max = this.options.maxBatch ?? 1000;
-    this.draining = this.draining.then(async () => {
-      for (let i = 0; i < batch.length; i += max) {
-        await this.exportBatch(batch.slice(i, i + max));
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        if (batch.length <= max) {
+          await this.exportBatch(batch);
+          continue;
+        }
+        for (let i = 0; i < batch.length; i += max) await this.exportBatch(batch.slice(i, i + max));
       }
-    });
+    } finally {
+      this.exporting = false;
+    }
   }
 
   private async exportBatch(batch: readonly AuditEvent[]): Promise<void> {

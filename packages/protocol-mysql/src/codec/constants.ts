@@ -74,6 +74,8 @@ export const ServerStatus = {
   MORE_RESULTS_EXISTS: 0x8,
   CURSOR_EXISTS: 0x40,
   LAST_ROW_SENT: 0x80,
+  /** sql_mode has NO_BACKSLASH_ESCAPES: a backslash inside a string is an ordinary character. */
+  NO_BACKSLASH_ESCAPES: 0x200,
   PS_OUT_PARAMS: 0x1000,
 } as const;
 

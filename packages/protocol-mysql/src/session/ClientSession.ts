@@ -7,7 +7,8 @@ import {
 import {
   cleartextOf, newScramble, rsaDecryptPassword, verifyCachingSha2, verifyNativePassword,
 } from '../auth/scramble';
-import { Capability, Command, Header } from '../codec/constants';
+import type { AnalyzeOptions } from '../analysis/MysqlAnalyzer';
+import { Capability, Command, Header, ServerStatus } from '../codec/constants';
 import type { HandshakeResponse41, HandshakeV10, Packet, ParamType } from '../codec/messages';
 import { PacketFramer } from '../codec/PacketFramer';
 import {
@@ -38,6 +39,8 @@ const UPSTREAM_DEPENDENT =
 /** Buffered client bytes past which the socket is paused while a command is in flight. */
 const CLIENT_HIGH_WATER = 256 * 1024;
 const SIMPLE: StatementRun = Object.freeze({ via: 'simple' });
+const BACKSLASH_ESCAPES: AnalyzeOptions = Object.freeze({ noBackslashEscapes: false });
+const NO_BACKSLASH_ESCAPES: AnalyzeOptions = Object.freeze({ noBackslashEscapes: true });
 const PREPARE: StatementRun = Object.freeze({ via: 'prepare' });
 const LAST_PREPARED = 0xffffffff;
 
@@ -54,11 +57,34 @@ interface PacketSource { next(): Promise<Packet> }
 /** Authentication failed; the reason goes to the audit trail, never to the client. */
 class AuthFailed extends Error {}
 
-const LOCAL_INFILE = /\bload\s+(?:xml|data)\s+(?:(?:low_priority|concurrent)\s+)?local\b/i;
-const KILL = /^kill\b/i;
 const KILL_FORM = /^kill\s+(?:(?:hard|soft)\s+)?(?:(connection|query)\s+)?(\d+)\s*;?\s*$/i;
 
-/** Comments out of the way for keyword checks; executable comments keep their content. */
+/** What the statements of one message (nested ones included) hold that querygate itself handles. */
+const enum Special {
+  None = 0,
+  /** LOAD DATA / LOAD XML LOCAL: the server would ask querygate for a file of its own. */
+  LocalInfile = 1,
+  /** A top-level KILL: querygate resolves its connection id. */
+  Kill = 2,
+  /** A KILL inside PREPARE / a stored program: it would reach the upstream with an upstream thread id. */
+  NestedKill = 4,
+}
+
+function specialOf(statements: readonly Statement[], nested: boolean): number {
+  let found = Special.None;
+  for (const s of statements) {
+    if (s.command === 'load_data_local' || s.command === 'load_xml_local') found |= Special.LocalInfile;
+    else if (s.command === 'kill') found |= nested ? Special.NestedKill : Special.Kill;
+    if (s.nested !== undefined && s.nested.length > 0) found |= specialOf(s.nested, true);
+  }
+  return found;
+}
+
+function nestedKillError(): GatewayError {
+  return new GatewayError('QG_FEATURE_NOT_SUPPORTED', 'KILL inside PREPARE or a stored program is not supported through querygate; send it as a query');
+}
+
+/** Comments out of the way for the KILL form; executable comments keep their content. */
 function stripComments(sql: string): string {
   return sql
     .replace(/\/\*![0-9]*|\/\*M![0-9]*/g, ' ')
@@ -218,6 +244,7 @@ export class ClientSession implements RelayHost {
       void this.gs.end('error');
       return this.fatal(new GatewayError('QG_UPSTREAM_REJECTED', `listener "${runtime.config.name}": the upstream changed its capabilities`), seq);
     }
+    this.relay.serverStatus = statusOf(this.upstream.okPayload);
     this.attachUpstream(this.upstream);
     // The upstream's own OK carries its status flags and session state; the client gets that.
     this.write(frame(this.upstream.okPayload, seq));
@@ -513,21 +540,27 @@ export class ClientSession implements RelayHost {
     this.sendError(error, 1);
   }
 
+  /** Splits and analyses the way the upstream will read the text, given its current sql_mode. */
+  private analyze(sql: string): readonly Statement[] {
+    return this.services.analyzer.analyze(sql, (this.relay.serverStatus & ServerStatus.NO_BACKSLASH_ESCAPES) !== 0 ? NO_BACKSLASH_ESCAPES : BACKSLASH_ESCAPES);
+  }
+
   private query(p: Packet): void {
-    const sql = p.payload.toString('utf8', 1);
-    const statements = this.services.analyzer.analyze(sql);
-    const plain = stripComments(sql);
-    if (LOCAL_INFILE.test(plain)) return this.refuse(statements, new GatewayError('QG_LOCAL_INFILE_REFUSED', undefined, { rule: 'local-infile' }));
-    if (statements.some((s) => KILL.test(stripComments(s.text)))) return this.killStatement(statements);
+    const statements = this.analyze(p.payload.toString('utf8', 1));
+    const special = specialOf(statements, false);
+    if (special !== Special.None) {
+      if (special & Special.LocalInfile) return this.refuse(statements, new GatewayError('QG_LOCAL_INFILE_REFUSED', undefined, { rule: 'local-infile' }));
+      if (special & Special.NestedKill) return this.refuse(statements, nestedKillError());
+      return this.killStatement(statements);
+    }
     this.judged(statements, SIMPLE, () => this.forward(p, { kind: 'query', statements, run: SIMPLE, report: true }));
   }
 
   private prepare(p: Packet): void {
-    const sql = p.payload.toString('utf8', 1);
-    const statements = this.services.analyzer.analyze(sql);
-    const plain = stripComments(sql);
-    if (LOCAL_INFILE.test(plain)) return this.refuse(statements, new GatewayError('QG_LOCAL_INFILE_REFUSED', undefined, { rule: 'local-infile' }));
-    if (KILL.test(plain)) {
+    const statements = this.analyze(p.payload.toString('utf8', 1));
+    const special = specialOf(statements, true);
+    if (special & Special.LocalInfile) return this.refuse(statements, new GatewayError('QG_LOCAL_INFILE_REFUSED', undefined, { rule: 'local-infile' }));
+    if (special & Special.NestedKill) {
       return this.refuse(statements, new GatewayError('QG_FEATURE_NOT_SUPPORTED', 'KILL cannot be prepared through querygate; send it as a query'));
     }
     this.judged(statements, PREPARE, () => this.forward(p, {
@@ -566,7 +599,7 @@ export class ClientSession implements RelayHost {
   /** COM_INIT_DB is judged as the `USE` statement it is equivalent to. */
   private initDb(p: Packet): void {
     const db = p.payload.toString('utf8', 1);
-    const statements = this.services.analyzer.analyze(`USE \`${db.replace(/`/g, '``')}\``);
+    const statements = this.analyze(`USE \`${db.replace(/`/g, '``')}\``);
     this.judged(statements, SIMPLE, () => this.forward(p, { kind: 'single', statements, run: SIMPLE, report: true }));
   }
 

@@ -2,7 +2,7 @@ import type { GatewaySession, ResultColumn, RowTransform, Statement, StatementRu
 import { GatewayError } from '@querygate/core';
 import { valueTypeOf } from '../codec/binaryValues';
 import { columnTypeName, Header, MAX_PACKET_PAYLOAD, ServerStatus } from '../codec/constants';
-import type { ColumnDefinition, ErrPacket, StmtPrepareOk } from '../codec/messages';
+import type { ColumnDefinition, ErrPacket, Packet, StmtPrepareOk } from '../codec/messages';
 import { PacketFramer } from '../codec/PacketFramer';
 import { affectedRowsOf, parseColumnDefinition, parseErr, parseStmtPrepareOk, statusOf } from '../codec/parser';
 import { errPacket, frame, packetCount } from '../codec/serializer';
@@ -82,7 +82,8 @@ export class ResponseRelay {
   private readonly framer = new PacketFramer(1 << 30);
   private out: Buffer[] = [];
   private outSeq = 1;
-  private held: Buffer[] = [];
+  /** Packets waiting for a result plan: as they arrived, or payloads to frame (rewritten, refusals). */
+  private held: (Packet | Buffer)[] = [];
   private suspended = false;
   // Result bookkeeping.
   private columnsLeft = 0;
@@ -95,6 +96,15 @@ export class ResponseRelay {
   private readonly maskedColumns = new Set<string>();
   private prepare: StmtPrepareOk | undefined;
   private ended = false;
+  // The last result set's column definitions (bytes and decoded) and the columns shown to hooks.
+  private readonly shape: { readonly bytes: Buffer; readonly definition: ColumnDefinition }[] = [];
+  private shapeChanged = true;
+  private shapeColumns: readonly ResultColumn[] | undefined;
+  /**
+   * Status flags of the last OK / EOF the upstream sent: the session's state as the server sees it
+   * (the adapter reads NO_BACKSLASH_ESCAPES from it to split the next statement the server's way).
+   */
+  serverStatus = 0;
 
   constructor(private readonly host: RelayHost) {}
 
@@ -186,7 +196,7 @@ export class ResponseRelay {
         continue;
       }
       const skip = this.step(packet.payload, packet.seq);
-      if (!skip && this.state !== State.Discard) this.emitUnlessHeld(packet.payload);
+      if (!skip && this.state !== State.Discard) this.emitUnlessHeld(packet);
       if (this.ended) {
         this.flushOut();
         const rest = this.framer.drain();
@@ -198,16 +208,37 @@ export class ResponseRelay {
     this.flushOut();
   }
 
-  private emitUnlessHeld(payload: Buffer): void {
-    if (this.holding) { this.held.push(payload); return; }
-    this.emit(payload);
+  private emitUnlessHeld(packet: Packet | Buffer): void {
+    if (this.holding) { this.held.push(packet); return; }
+    this.emit(packet);
   }
 
   private holding = false;
 
-  private emit(payload: Buffer): void {
-    this.out.push(frame(payload, this.outSeq));
-    this.outSeq += packetCount(payload.length);
+  /**
+   * Queues one packet for the client. A packet that arrived with the sequence id it must leave with
+   * goes out as the bytes that arrived (adjacent ones as one view); only a payload querygate built
+   * or rewrote, or one whose number changed (a packet was dropped or added before it), is framed anew.
+   */
+  private emit(packet: Packet | Buffer): void {
+    if (Buffer.isBuffer(packet)) {
+      this.out.push(frame(packet, this.outSeq));
+      this.outSeq += packetCount(packet.length);
+      return;
+    }
+    if (packet.seq !== (this.outSeq & 0xff)) {
+      this.emit(packet.payload);
+      return;
+    }
+    this.outSeq += ((packet.lastSeq - packet.seq) & 0xff) + 1;
+    const raw = packet.raw;
+    const last = this.out.length > 0 ? this.out[this.out.length - 1]! : undefined;
+    if (last !== undefined && last.buffer === raw.buffer && last.byteOffset + last.length === raw.byteOffset) {
+      // Views of adjacent bytes: one view covering both is the same bytes, without a copy.
+      this.out[this.out.length - 1] = Buffer.from(last.buffer, last.byteOffset, last.length + raw.length);
+    } else {
+      this.out.push(raw);
+    }
   }
 
   private flushOut(): void {
@@ -223,6 +254,7 @@ export class ResponseRelay {
   private step(payload: Buffer, seq: number): boolean {
     const req = this.req!;
     if (req.capture) {
+      if (payload[0] === Header.OK) this.serverStatus = statusOf(payload);
       req.capture(payload);
       this.ended = true;
       return true;
@@ -230,6 +262,7 @@ export class ResponseRelay {
     const head = payload[0];
     switch (this.state) {
       case State.Single:
+        if (head === Header.OK) this.serverStatus = statusOf(payload);
         this.ended = true;
         return false;
       case State.First:
@@ -247,11 +280,13 @@ export class ResponseRelay {
         }
         this.columnsLeft = lenencHead(payload);
         this.columns = [];
+        this.shapeChanged = this.columnsLeft !== this.shape.length;
+        if (this.shape.length > this.columnsLeft) this.shape.length = this.columnsLeft;
         this.state = State.ColumnDefs;
         if (this.inspect) this.holding = true;
         return false;
       case State.ColumnDefs:
-        if (this.inspect) this.columns.push(parseColumnDefinition(payload));
+        if (this.inspect) this.columns.push(this.columnDefinition(this.columns.length, payload));
         if (--this.columnsLeft === 0) {
           if (this.host.deprecateEof) this.columnsDone(0);
           else this.state = State.ColumnsEof;
@@ -362,13 +397,17 @@ export class ResponseRelay {
     }
     const statement = this.currentStatement();
     const format = this.binaryRows ? 'binary' as const : 'text' as const;
-    const columns: ResultColumn[] = this.columns.map((c) => ({
-      name: c.name,
-      origin: c.orgTable !== '' && c.orgName !== '' ? { schema: c.schema || undefined, table: c.orgTable, column: c.orgName } : undefined,
-      type: columnTypeName(c.type),
-      typeId: c.type,
-      format,
-    }));
+    let columns = this.shapeColumns;
+    if (this.shapeChanged || columns === undefined || columns.length !== this.columns.length || columns[0]?.format !== format) {
+      columns = Object.freeze(this.columns.map((c): ResultColumn => Object.freeze({
+        name: c.name,
+        origin: c.orgTable !== '' && c.orgName !== '' ? Object.freeze({ schema: c.schema || undefined, table: c.orgTable, column: c.orgName }) : undefined,
+        type: columnTypeName(c.type),
+        typeId: c.type,
+        format,
+      })));
+      this.shapeColumns = columns;
+    }
     const settle = (transform: RowTransform | undefined): void => {
       this.setPlan(this.columns, transform);
       if (cursor) req.onCursor?.({ columns: this.columns, transform });
@@ -415,6 +454,20 @@ export class ResponseRelay {
     });
   }
 
+  /**
+   * A column definition, decoded only when its bytes differ from the same position's in the
+   * previous result set: a statement run again (prepared, or the same text) describes the same columns.
+   */
+  private columnDefinition(index: number, payload: Buffer): ColumnDefinition {
+    const known = this.shape[index];
+    if (known !== undefined && known.bytes.equals(payload)) return known.definition;
+    this.shapeChanged = true;
+    const definition = parseColumnDefinition(payload);
+    // A copy: the payload is a view of a chunk that is forwarded and dropped.
+    this.shape[index] = { bytes: Buffer.from(payload), definition };
+    return definition;
+  }
+
   private setPlan(columns: readonly ColumnDefinition[], transform: RowTransform | undefined): void {
     this.rewriter = transform && transform.columns.size > 0
       ? new RowRewriter(columns.map(valueTypeOf), transform, this.binaryRows)
@@ -436,6 +489,7 @@ export class ResponseRelay {
 
   /** One result (OK, or the end of a result set) is over. */
   private resultEnd(status: number): void {
+    this.serverStatus = status;
     this.rewriter = undefined;
     const more = (status & ServerStatus.MORE_RESULTS_EXISTS) !== 0;
     const list = this.req!.statements;
