@@ -164,7 +164,7 @@ export const MYSQL_ATTEMPTS: readonly MysqlAttempt[] = [
   { id: 'my-multi-canary-truncate', sql: 'SELECT NEXTVAL(qg_canary); TRUNCATE qg_victim', rule: R.truncate, trick: 'an allowed statement with a side effect first: it must not run either', via: ['query', 'cli'] },
   { id: 'my-multi-txn-delete', sql: 'START TRANSACTION; DELETE FROM qg_victim; COMMIT', rule: R.noWhere, trick: 'wrapped in a transaction', via: ['query', 'cli'] },
   { id: 'my-multi-string-semicolon', sql: "SELECT 'a;b', \"c;d\"; DROP TABLE qg_victim", rule: R.ddl, trick: 'semicolons inside string literals', via: ['query', 'cli'] },
-  { id: 'my-multi-backslash-quote', sql: "SELECT 'it\\'s'; DROP TABLE qg_victim", rule: R.unknown, trick: 'backslash-escaped quote before the split', via: ['query', 'cli'] },
+  { id: 'my-multi-backslash-quote', sql: "SELECT 'it\\'s'; DROP TABLE qg_victim", rule: R.ddl, trick: 'backslash-escaped quote before the split', via: ['query', 'cli'] },
   // Executable comments.
   { id: 'my-exec-comment-drop-database', sql: '/*! DROP DATABASE qg_victim_db */', rule: R.dropDatabase, trick: 'MySQL executable comment' },
   { id: 'my-exec-comment-versioned', sql: '/*!50000 DROP DATABASE qg_victim_db */', rule: R.dropDatabase, trick: 'versioned executable comment' },

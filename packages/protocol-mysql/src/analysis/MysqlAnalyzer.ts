@@ -19,7 +19,9 @@ export interface MysqlAnalyzerOptions {
 export interface AnalyzeOptions {
   /**
    * The session runs with sql_mode NO_BACKSLASH_ESCAPES (SERVER_STATUS_NO_BACKSLASH_ESCAPES in the
-   * OK packet's status flags): backslash is then an ordinary character inside strings.
+   * OK packet's status flags): backslash is then an ordinary character inside strings. Pass it
+   * whenever the mode is known (true or false): the text is then read exactly that way. Left out,
+   * the mode is unknown and statements only the other reading would start are nested as well.
    */
   readonly noBackslashEscapes?: boolean;
 }
@@ -87,21 +89,28 @@ export class MysqlAnalyzer {
   }
 
   /**
-   * A backslash in a string reads differently under NO_BACKSLASH_ESCAPES, and a client can switch
-   * that mode with SET sql_mode. When the other reading splits the text differently, the statements
-   * it would produce are nested under the statement they overlap, so policy judges them too.
+   * A backslash in a string reads differently under NO_BACKSLASH_ESCAPES, and a caller that does
+   * not know the session's mode cannot tell which reading the server will use. The primary reading
+   * alone decides each statement's kind, risks and parse status: the other one only adds, nested
+   * under the statement it overlaps, the statements it would start at an offset where the primary
+   * reading starts none and that the classifier recognises (`'a\'; DROP TABLE t; -- '`). What it
+   * re-reads of a primary statement, and the fragments it leaves unclassifiable (the rest of an
+   * ordinary `'it\'s; fine'`), say nothing about what the server runs and would only refuse benign
+   * text. A known mode is exact unless an earlier statement of the same message may switch it.
    */
   private judgeOtherEscapeMode(sql: string, lex: LexResult, segments: readonly Segment[], out: Statement[], options: AnalyzeOptions): void {
+    if (options.noBackslashEscapes !== undefined && !out.slice(0, -1).some(mayChangeSqlMode)) return;
     if (!lex.tokens.some((t) => t.type === 'string' && t.raw.includes('\\'))) return;
     const other: AnalyzeOptions = { noBackslashEscapes: options.noBackslashEscapes !== true };
     const otherLex = tokenize(sql, other);
     for (const alt of splitStatements(sql, otherLex.tokens)) {
-      if (segments.some((s) => s.start === alt.start && s.end === alt.end)) continue;
+      if (segments.some((s) => s.start === alt.start)) continue;
       let at = segments.findIndex((s) => s.start <= alt.start && alt.start < s.end);
       if (at < 0) at = out.length - 1;
       const owner = out[at];
       if (owner === undefined) continue;
       const statement = this.analyzeSegment(sql, otherLex, alt, other, 1);
+      if (statement.kind === 'unknown') continue;
       out[at] = { ...owner, nested: [...(owner.nested ?? []), statement] };
     }
   }
@@ -209,6 +218,17 @@ export class MysqlAnalyzer {
     }
     return undefined;
   }
+}
+
+/**
+ * Commands that may switch the session's sql_mode for the statements after them in the same
+ * message (the server lexes each statement of a multi-statement COM_QUERY in the mode current when
+ * it reaches it). CALL is included although routines restore the caller's mode: failing closed.
+ */
+const SQL_MODE_SWITCHERS: ReadonlySet<string> = new Set(['set', 'set_global', 'execute', 'execute_immediate', 'compound_statement', 'call']);
+
+function mayChangeSqlMode(s: Statement): boolean {
+  return SQL_MODE_SWITCHERS.has(s.command);
 }
 
 function isQueryCommand(c: Classification): boolean {

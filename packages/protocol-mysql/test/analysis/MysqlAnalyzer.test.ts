@@ -54,10 +54,61 @@ describe('splitting like the server', () => {
     expect(analyzer.analyze(sql).map((s) => s.command)).toEqual(['select']);
   });
 
-  test('the other escape reading is judged too: a client may have switched sql_mode', () => {
-    const s = one("SELECT 'a\\'; DROP TABLE t; -- '");
-    expect(s.nested?.map((n) => n.command)).toContain('drop_table');
-    expect(one("SELECT 'line\\nbreak' FROM t").nested).toBeUndefined();
+  describe('mode unknown: the other escape reading may add statements, never taint this one', () => {
+    test.each<[string, string]>([
+      ["SELECT 'a\\'; DROP TABLE t; -- '", 'drop_table'],
+      ["SELECT 'a\\'; DROP TABLE t # '", 'drop_table'],
+      ["SELECT 'a\\';DROP TABLE t/* '", 'drop_table'],
+      ["UPDATE t SET v = 'x\\'; GRANT ALL ON *.* TO \\'m\\'@\\'%\\'; -- ' WHERE id = 1", 'grant'],
+      ["INSERT INTO t (v) VALUES ('x\\'); DELETE FROM t; -- ')", 'delete'],
+    ])('%s nests %s', (sql, command) => {
+      const s = one(sql);
+      expect(s.nested?.map((n) => n.command)).toEqual([command]);
+      expect(risks(s)).not.toContain('unparsed');
+    });
+
+    // What mysql2 sends for query('INSERT ... VALUES (?, ?)', ['bob@example.com', "it's; fine -- really"]).
+    test.each<string>([
+      "INSERT INTO customers (email, name) VALUES ('bob@example.com', 'it\\'s; fine -- really')",
+      "INSERT INTO customers (email, name) VALUES ('bob@example.com', 'it\\'s; fine')",
+      "INSERT INTO customers (email, name) VALUES ('bob@example.com', 'it\\' -- s')",
+      "INSERT INTO customers (email, name) VALUES ('bob@example.com', 'it\\'s # fine')",
+      "INSERT INTO customers (email, name) VALUES ('bob@example.com', 'it\\'s /* fine')",
+      "INSERT INTO customers (email, name) VALUES ('bob@example.com', 'a\\\\b; \\'c\\'; d -- e')",
+    ])('benign: %s', (sql) => {
+      const s = one(sql);
+      expect([s.kind, s.command]).toEqual(['insert', 'insert']);
+      expect(risks(s)).toEqual([]);
+      expect(s.nested).toBeUndefined();
+      expect(names(s.writes)).toEqual(['customers']);
+    });
+
+    test('no backslash in a string: nothing to re-read', () => {
+      expect(one("SELECT 'line\\nbreak' FROM t").nested).toBeUndefined();
+    });
+  });
+
+  describe('mode known: exactly that reading', () => {
+    const hostile = "SELECT 'a\\'; DROP TABLE t; -- '";
+
+    test('escapes on: one string, no DROP anywhere', () => {
+      const all = analyzer.analyze(hostile, { noBackslashEscapes: false });
+      expect(all.map((s) => s.command)).toEqual(['select']);
+      expect(all[0]?.nested).toBeUndefined();
+    });
+
+    test('escapes off: the DROP is a top-level statement', () => {
+      const all = analyzer.analyze(hostile, { noBackslashEscapes: true });
+      expect(all.map((s) => s.command)).toEqual(['select', 'drop_table']);
+      expect(all.every((s) => s.nested === undefined)).toBe(true);
+    });
+
+    test('unless an earlier statement of the message may switch sql_mode', () => {
+      const all = analyzer.analyze(`SET sql_mode = 'NO_BACKSLASH_ESCAPES'; ${hostile}`, { noBackslashEscapes: false });
+      expect(all.map((s) => s.command)).toEqual(['set', 'select']);
+      expect(all[1]?.nested?.map((n) => n.command)).toEqual(['drop_table']);
+      expect(analyzer.analyze(`SELECT 1; ${hostile}`, { noBackslashEscapes: false })[1]?.nested).toBeUndefined();
+    });
   });
 
   test('account names lex as user@host', () => {
