@@ -10,7 +10,7 @@
 // Needs `bash scripts/setup.sh` first (build + pgbouncer + sysbench).
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync, chownSync, rmSync } from 'node:fs';
-import { tmpdir, cpus, totalmem } from 'node:os';
+import { tmpdir, cpus, totalmem, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -62,6 +62,13 @@ function serviceUid() {
   return { uid, gid };
 }
 
+function pgbouncerBinary() {
+  for (const candidate of ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer']) {
+    try { readFileSync(candidate, { flag: 'r' }); return candidate; } catch { /* next */ }
+  }
+  throw new Error('pgbouncer is not installed: apt-get install -y pgbouncer (or bash scripts/setup.sh)');
+}
+
 async function startPgbouncer(pg, dir) {
   const port = await services.freePort();
   const bdir = join(dir, 'pgbouncer');
@@ -85,7 +92,8 @@ ignore_startup_parameters = extra_float_digits
   const { uid, gid } = serviceUid();
   for (const f of ['', 'userlist.txt', 'pgbouncer.ini']) chownSync(join(bdir, f), uid, gid);
   chownSync(dir, uid, gid);
-  const proc = spawn('/usr/sbin/pgbouncer', [join(bdir, 'pgbouncer.ini')], { uid, gid, stdio: 'ignore' });
+  const proc = spawn(pgbouncerBinary(), [join(bdir, 'pgbouncer.ini')], { uid, gid, stdio: 'ignore' });
+  proc.on('error', (err) => log(`bench: pgbouncer did not start: ${err.message}`));
   await waitPort(port);
   return { port, proc, user: 'bench', password: 'benchpw', stop: () => proc.kill('SIGTERM') };
 }
@@ -143,25 +151,64 @@ logging: { level: warn }
   return { port, myPort, proc, user: 'bench', password: 'benchpw', stderr: () => stderr, stop: () => new Promise((r) => { proc.once('exit', r); proc.kill('SIGTERM'); }) };
 }
 
-function pgbench(port, user, password, extra, logDir) {
+/** CPU time (user + system, microseconds) of a process and its children (cluster workers). */
+function cpuMicros(pid) {
+  let total = 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) * 1e6 / 100; // USER_HZ = 100 on Linux
+  } catch { return NaN; }
+  try {
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) total += cpuMicros(Number(child));
+  } catch { /* no children */ }
+  return total;
+}
+
+// pgbench runs asynchronously so the proxy's CPU time can be sampled while it runs: CPU microseconds
+// per transaction, counted over the steady part of the run (from 1 s after the first transaction to
+// 0.3 s before the last, so connection set-up and SCRAM are left out). Unlike tps, this figure hardly
+// moves when other work shares the machine.
+async function pgbench(port, user, password, extra, logDir, proxyPid) {
   const tag = `${Date.now()}`;
   const prefix = join(logDir, `pgb-${tag}`);
-  const r = spawnSync('pgbench', ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-n', '-T', String(duration), '-l', `--log-prefix=${prefix}`, ...extra, 'app'],
-    { env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'disable' }, encoding: 'utf8', timeout: (duration + 60) * 1000 });
-  const out = `${r.stdout}\n${r.stderr}`;
+  const samples = [];
+  const sampler = proxyPid ? setInterval(() => samples.push([Date.now() * 1000, cpuMicros(proxyPid)]), 100) : undefined;
+  const child = spawn('pgbench', ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-n', '-T', String(duration), '-l', `--log-prefix=${prefix}`, ...extra, 'app'],
+    { env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'disable' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const killer = setTimeout(() => child.kill('SIGKILL'), (duration + 60) * 1000);
+  await new Promise((r) => child.once('close', r));
+  clearTimeout(killer);
+  if (sampler) clearInterval(sampler);
   const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(out)?.[1]);
   const failed = /number of failed transactions: (\d+)/.exec(out)?.[1];
   const lat = [];
+  const ends = [];
   for (const f of readdirSync(logDir).filter((f) => f.startsWith(`pgb-${tag}`))) {
     for (const line of readFileSync(join(logDir, f), 'utf8').split('\n')) {
-      const us = Number(line.split(' ')[2]);
+      // client_id transaction_no time script_no time_epoch time_us
+      const x = line.split(' ');
+      const us = Number(x[2]);
       if (Number.isFinite(us) && line) lat.push(us);
+      if (x.length >= 6) ends.push(Number(x[4]) * 1e6 + Number(x[5]));
     }
     rmSync(join(logDir, f));
   }
   lat.sort((a, b) => a - b);
   if (!Number.isFinite(tps)) throw new Error(`pgbench failed on port ${port}: ${out.slice(-2000)}`);
-  return { tps, p50us: pct(lat, 50), p99us: pct(lat, 99), failed: Number(failed ?? 0) };
+  let cpuUsPerTx;
+  if (proxyPid && ends.length > 0) {
+    ends.sort((a, b) => a - b);
+    const from = samples.find((x) => x[0] >= ends[0] + 1e6);
+    const to = [...samples].reverse().find((x) => x[0] <= ends[ends.length - 1] - 3e5);
+    if (from && to && to[0] > from[0]) {
+      const n = ends.filter((e) => e >= from[0] && e <= to[0]).length;
+      if (n > 0) cpuUsPerTx = +((to[1] - from[1]) / n).toFixed(1);
+    }
+  }
+  return { tps, p50us: pct(lat, 50), p99us: pct(lat, 99), failed: Number(failed ?? 0), cpuUsPerTx };
 }
 
 function sysbench(test, port, user, password, threads) {
@@ -230,21 +277,26 @@ async function main() {
         { name: 'tpc-b simple c8', extra: ['-M', 'simple', '-c', '8', '-j', '2'] },
       ];
       for (const w of workloads) {
+        // Other work on the machine moves tps a lot (and proxy CPU/tx much less): say how busy it was.
+        log(`  (load average ${loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+        results.notes.push({ workload: w.name, loadavg: loadavg() });
         const runs = { direct: [], pgbouncer: [], querygate: [] };
+      const pids = { direct: undefined, pgbouncer: bouncer.proc.pid, querygate: qg.proc.pid };
         let peakRss = 0;
         for (let rep = 0; rep < repeats; rep++) {
           for (const [name, p] of Object.entries(paths)) {
             const sampler = name === 'querygate' ? setInterval(() => { peakRss = Math.max(peakRss, childRss(qg.proc.pid)); }, 500) : undefined;
-            const r = pgbench(p.port, p.user, p.password, w.extra, logDir);
+            const r = await pgbench(p.port, p.user, p.password, w.extra, logDir, pids[name]);
             if (sampler) clearInterval(sampler);
             runs[name].push(r);
-            log(`  ${w.name.padEnd(26)} ${name.padEnd(10)} ${r.tps.toFixed(0).padStart(7)} tps  p50 ${String(r.p50us).padStart(6)} us  p99 ${String(r.p99us).padStart(6)} us`);
+            const cpu = r.cpuUsPerTx === undefined ? '' : `  proxy CPU ${String(r.cpuUsPerTx).padStart(6)} us/tx`;
+            log(`  ${w.name.padEnd(26)} ${name.padEnd(10)} ${r.tps.toFixed(0).padStart(7)} tps  p50 ${String(r.p50us).padStart(6)} us  p99 ${String(r.p99us).padStart(6)} us${cpu}`);
           }
         }
-        const summary = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { tps: median(v.map((x) => x.tps)), p50us: median(v.map((x) => x.p50us)), p99us: median(v.map((x) => x.p99us)), runs: v }]));
+        const summary = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, { tps: median(v.map((x) => x.tps)), p50us: median(v.map((x) => x.p50us)), p99us: median(v.map((x) => x.p99us)), cpuUsPerTx: k === 'direct' ? undefined : median(v.map((x) => x.cpuUsPerTx ?? NaN)), runs: v }]));
         const row = { workload: w.name, ...summary, ratio: { querygateVsDirect: +(summary.querygate.tps / summary.direct.tps).toFixed(3), querygateVsPgbouncer: +(summary.querygate.tps / summary.pgbouncer.tps).toFixed(3), pgbouncerVsDirect: +(summary.pgbouncer.tps / summary.direct.tps).toFixed(3) }, addedP50us: summary.querygate.p50us - summary.direct.p50us, querygatePeakRssMiB: +(peakRss / 2 ** 20).toFixed(1) };
         results.pgbench.push(row);
-        log(`  => ${w.name}: querygate/direct ${row.ratio.querygateVsDirect}x, querygate/pgbouncer ${row.ratio.querygateVsPgbouncer}x, pgbouncer/direct ${row.ratio.pgbouncerVsDirect}x, added p50 ${row.addedP50us} us`);
+        log(`  => ${w.name}: querygate/direct ${row.ratio.querygateVsDirect}x, querygate/pgbouncer ${row.ratio.querygateVsPgbouncer}x, pgbouncer/direct ${row.ratio.pgbouncerVsDirect}x, added p50 ${row.addedP50us} us, proxy CPU/tx querygate ${summary.querygate.cpuUsPerTx} us vs pgbouncer ${summary.pgbouncer.cpuUsPerTx} us`);
       }
     }
 
@@ -265,17 +317,20 @@ async function main() {
     if (only.includes('mask')) {
       // 1M rows, 2 masked columns, vs the same rows unmasked through querygate, vs direct; peak RSS.
       const queries = { masked: 'SELECT id, email, ssn, note FROM mask_test', unmasked: 'SELECT id, note, md5(note) AS a, md5(note || 1) AS b FROM mask_test' };
-      const time = (port, user, password, sql) => {
+      // Asynchronous, so the RSS sampler below runs while psql reads (spawnSync would block it).
+      const time = async (port, user, password, sql) => {
         const started = process.hrtime.bigint();
-        let peak = 0;
-        const r = spawnSync('bash', ['-c', `psql -X -A -t -h 127.0.0.1 -p ${port} -U ${user} -d app -c "${sql}" | wc -l`], { env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'disable' }, encoding: 'utf8' });
-        return { seconds: Number(process.hrtime.bigint() - started) / 1e9, rows: Number(r.stdout.trim()), peak };
+        const child = spawn('bash', ['-c', `psql -X -A -t -h 127.0.0.1 -p ${port} -U ${user} -d app -c "${sql}" | wc -l`], { env: { ...process.env, PGPASSWORD: password, PGSSLMODE: 'disable' }, stdio: ['ignore', 'pipe', 'inherit'] });
+        let stdout = '';
+        child.stdout.on('data', (d) => { stdout += d; });
+        await new Promise((r) => child.once('close', r));
+        return { seconds: Number(process.hrtime.bigint() - started) / 1e9, rows: Number(stdout.trim()) };
       };
       for (let rep = 0; rep < Math.max(1, repeats - 1); rep++) {
-        const direct = time(pg.port, 'app', pg.users.app.password, queries.masked);
+        const direct = await time(pg.port, 'app', pg.users.app.password, queries.masked);
         let peak = 0; const sampler = setInterval(() => { peak = Math.max(peak, childRss(qg.proc.pid)); }, 200);
-        const unmasked = await new Promise((r) => setImmediate(() => r(time(qg.port, 'bench', 'benchpw', queries.unmasked))));
-        const masked = time(qg.port, 'bench', 'benchpw', queries.masked);
+        const unmasked = await time(qg.port, 'bench', 'benchpw', queries.unmasked);
+        const masked = await time(qg.port, 'bench', 'benchpw', queries.masked);
         clearInterval(sampler);
         results.mask.push({ rows: masked.rows, directSeconds: +direct.seconds.toFixed(2), querygateUnmaskedSeconds: +unmasked.seconds.toFixed(2), querygateMaskedSeconds: +masked.seconds.toFixed(2), ratioMaskedVsDirect: +(direct.seconds / masked.seconds).toFixed(3), ratioMaskedVsUnmasked: +(unmasked.seconds / masked.seconds).toFixed(3), querygatePeakRssMiB: +(peak / 2 ** 20).toFixed(1) });
         log(`  mask 1M rows: direct ${direct.seconds.toFixed(2)} s, querygate unmasked ${unmasked.seconds.toFixed(2)} s, masked ${masked.seconds.toFixed(2)} s (${masked.rows} rows)`);
@@ -298,7 +353,7 @@ async function main() {
   const file = join(here, 'results', `bench-${results.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2));
   log(`bench: results written to ${file}`);
-  process.stdout.write(JSON.stringify({ pgbench: results.pgbench.map((r) => ({ workload: r.workload, direct: r.direct.tps, pgbouncer: r.pgbouncer.tps, querygate: r.querygate.tps, ...r.ratio, addedP50us: r.addedP50us })), sysbench: results.sysbench.map((r) => ({ workload: r.workload, direct: r.direct.tps, querygate: r.querygate.tps, ...r.ratio })), mask: results.mask, idle: results.idle }, null, 2) + '\n');
+  process.stdout.write(JSON.stringify({ pgbench: results.pgbench.map((r) => ({ workload: r.workload, direct: r.direct.tps, pgbouncer: r.pgbouncer.tps, querygate: r.querygate.tps, ...r.ratio, addedP50us: r.addedP50us, querygateCpuUsPerTx: r.querygate.cpuUsPerTx, pgbouncerCpuUsPerTx: r.pgbouncer.cpuUsPerTx })), sysbench: results.sysbench.map((r) => ({ workload: r.workload, direct: r.direct.tps, querygate: r.querygate.tps, ...r.ratio })), mask: results.mask, idle: results.idle }, null, 2) + '\n');
 }
 
 main().catch((err) => { log(`bench failed: ${err.stack ?? err}`); process.exit(1); });

@@ -172,6 +172,7 @@ export function parseSaslResponse(buf: Buffer, bodyStart: number, end: number): 
 export function parseRowDescription(buf: Buffer, bodyStart: number, end: number): FieldDescription[] {
   const r = new BodyReader(buf, bodyStart, end, 'RowDescription');
   const n = r.int16();
+  if (n < 0) throw violation('RowDescription');
   const fields: FieldDescription[] = new Array<FieldDescription>(n);
   for (let i = 0; i < n; i++) {
     fields[i] = {
@@ -191,6 +192,7 @@ export function parseRowDescription(buf: Buffer, bodyStart: number, end: number)
 export function parseDataRow(buf: Buffer, bodyStart: number, end: number): (Buffer | null)[] {
   const r = new BodyReader(buf, bodyStart, end, 'DataRow');
   const n = r.int16();
+  if (n < 0) throw violation('DataRow');
   const values: (Buffer | null)[] = new Array<Buffer | null>(n);
   for (let i = 0; i < n; i++) values[i] = r.value();
   return values;

@@ -14,6 +14,8 @@ export class Catalog {
   private readonly origins = new Map<string, Map<number, ColumnRef | null>>();
   private readonly types = new Map<string, Map<number, string>>();
   private readonly functions = new Map<string, Map<number, string>>();
+  /** Resolved columns by the exact bytes of a RowDescription body: a repeated result shape costs one look-up. */
+  private readonly described = new Map<string, Map<string, ResultColumn[]>>();
 
   constructor(private readonly config: UpstreamConfig, private readonly listener: string) {}
 
@@ -29,6 +31,27 @@ export class Catalog {
     }
     if (missingOrigins.length === 0 && missingTypes.size === 0) return this.build(fields, origins, types);
     return this.lookUp(database, missingOrigins, [...missingTypes]).then(() => this.build(fields, origins, types));
+  }
+
+  /**
+   * `columns` for a RowDescription still in its wire form: the same body bytes (a prepared statement
+   * run again, the same query shape) give the same columns until the catalog is invalidated, so the
+   * message is decoded only the first time.
+   */
+  columnsOf(database: string, buf: Buffer, bodyStart: number, end: number, decode: () => readonly FieldDescription[]): ResultColumn[] | Promise<ResultColumn[]> {
+    let byShape = this.described.get(database);
+    if (!byShape) { byShape = new Map(); this.described.set(database, byShape); }
+    const key = buf.toString('latin1', bodyStart, end);
+    const known = byShape.get(key);
+    if (known !== undefined) return known;
+    const columns = this.columns(database, decode());
+    const remember = (c: ResultColumn[]): ResultColumn[] => {
+      // Bounded: a workload of ever-new shapes (ad-hoc column aliases) must not grow it forever.
+      if (byShape.size >= MAX_SHAPES) byShape.clear();
+      if (this.described.get(database) === byShape) byShape.set(key, c);
+      return c;
+    };
+    return columns instanceof Promise ? columns.then(remember) : remember(columns);
   }
 
   /** Name of a function by OID (FunctionCall messages carry only the OID). */
@@ -49,6 +72,7 @@ export class Catalog {
     this.origins.delete(database);
     this.types.delete(database);
     this.functions.delete(database);
+    this.described.delete(database);
   }
 
   close(): void {
@@ -104,6 +128,8 @@ export class Catalog {
     return m;
   }
 }
+
+const MAX_SHAPES = 1024;
 
 /** Table OID and attribute number in one number key (attnum < 2^15). */
 function originKey(tableOid: number, columnNumber: number): number {

@@ -6,7 +6,7 @@ import {
 } from '@querygate/core';
 import { binaryToText, textToBinary } from '../codec/binaryValues';
 import type { Framer } from '../codec/Framer';
-import { Backend, Frontend, type FieldDescription } from '../codec/messages';
+import { Backend, Frontend } from '../codec/messages';
 import {
   parseBind, parseCommandTag, parseDataRow, parseErrorFields, parseExecute, parseFunctionCall, parseParse,
   parseQuery, parseRowDescription, parseTarget, rowsOfTag,
@@ -142,12 +142,13 @@ export class ProxySession {
     this.upstreamOut = new Outbox(this.upstream, () => this.onUpstreamFull());
     const clientHandler: MessageHandler = {
       onMessage: (f) => this.fromClient(f),
-      onBatchEnd: () => this.flushToUpstream(),
+      // A batch of client messages is one write upstream now, not on a later tick.
+      onBatchEnd: () => { this.flushToUpstream(); this.upstreamOut.flush(); },
       onFailure: (err) => this.fail(err),
     };
     const upstreamHandler: MessageHandler = {
       onMessage: (f) => this.fromUpstream(f),
-      onBatchEnd: () => this.flushToClient(),
+      onBatchEnd: () => { this.flushToClient(); this.clientOut.flush(); },
       onFailure: (err) => this.fail(err),
     };
     this.clientPump = new MessagePump(clientHandler);
@@ -590,15 +591,15 @@ export class ProxySession {
       finish();
       return;
     }
-    const fields = parseRowDescription(buf, f.bodyStart, end);
-    const planned = this.planResult(fields, statement, run, plan);
+    const bodyStart = f.bodyStart;
+    const planned = this.planResult(buf, bodyStart, end, statement, run, plan);
     if (planned === undefined) { finish(); return; }
     this.flushToClient();
     return planned.then(finish);
   }
 
   /** Asks the result hooks for a plan; sets it on `target`. A promise only when something is asynchronous. */
-  private planResult(fields: readonly FieldDescription[], statement: Statement, run: StatementRun, target: ResultPlan): Promise<void> | undefined {
+  private planResult(buf: Buffer, bodyStart: number, end: number, statement: Statement, run: StatementRun, target: ResultPlan): Promise<void> | undefined {
     target.transform = undefined;
     target.columns = undefined;
     target.refused = undefined;
@@ -627,7 +628,7 @@ export class ProxySession {
     };
     let columns: ResultColumn[] | Promise<ResultColumn[]>;
     try {
-      columns = this.options.catalog.columns(this.options.database, fields);
+      columns = this.options.catalog.columnsOf(this.options.database, buf, bodyStart, end, () => parseRowDescription(buf, bodyStart, end));
     } catch (err) {
       refuse(err);
       return undefined;
