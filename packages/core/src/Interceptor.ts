@@ -27,6 +27,36 @@ export interface StatementOutcome {
   readonly error?: { readonly code: string; readonly message: string };
 }
 
+/**
+ * Experimental. An error (or notice) the database sent, as an error hook sees it: the SQLSTATE
+ * (PostgreSQL) or errno (MySQL) and the text fields the client would get. PostgreSQL fills every
+ * field it sent; MySQL has only `message`.
+ */
+export interface ServerError {
+  readonly code: string;
+  readonly message: string;
+  readonly detail?: string;
+  readonly hint?: string;
+  /** PostgreSQL's CONTEXT (`W`): where the error arose (a function frame, a JSON excerpt...). */
+  readonly where?: string;
+}
+
+/**
+ * Experimental. An error hook's answer: it REPLACES the four text fields (a field left undefined is
+ * dropped, so a hook cannot forget to redact one). The code is never changed.
+ */
+export interface ServerErrorText {
+  readonly message: string;
+  readonly detail?: string;
+  readonly hint?: string;
+  readonly where?: string;
+}
+
+/** What an error hook sees besides the error: the statement it answers, when the adapter knows it. */
+export interface ErrorContext extends StatementContext {
+  readonly statement?: Statement;
+}
+
 export interface SessionSummary {
   readonly statements: number;
   readonly denied: number;
@@ -46,6 +76,14 @@ export interface Interceptor {
   onSessionStart?(session: Session): MaybePromise<Allow | Deny | void>;
   onStatement?(statement: Statement, context: StatementContext): MaybePromise<Verdict | void>;
   onResult?(result: ResultSet, context: StatementContext): MaybePromise<RowTransform | undefined | void>;
+  /**
+   * Experimental. Rewrites the text of a database error before the client, the audit trail or the
+   * recording sees it (a server quotes the value that failed a cast, a duplicate key...). Runs in
+   * result-hook order (reverse), each hook seeing the previous one's text, and synchronously: a
+   * hook that throws (or answers with a promise) gets the whole text withheld (fail closed).
+   * Undefined keeps the text.
+   */
+  onError?(error: ServerError, context: ErrorContext): ServerErrorText | undefined;
   onStatementComplete?(outcome: StatementOutcome, context: StatementContext): MaybePromise<void>;
   onSessionEnd?(session: Session, summary: SessionSummary): MaybePromise<void>;
   /** Idempotent. Called once at gateway shutdown after sessions have ended. */

@@ -1,12 +1,19 @@
 import {
   GatewayError, Verdicts,
-  type Interceptor, type ResultColumn, type ResultSet, type Statement, type StatementContext, type Verdict,
+  type ErrorContext, type Interceptor, type ResultColumn, type ResultSet, type ServerError, type ServerErrorText,
+  type Statement, type StatementContext, type Verdict,
 } from '@querygate/core';
 import { BoundedCache } from './BoundedCache';
 import type { ActiveRules, MaskingPlan, MaskingPolicy, StatementAssessment } from './MaskingPolicy';
+import { redactServerError } from './redactServerError';
 import type { ViewResolver } from './ViewResolver';
 
 type PlanEntry = MaskingPlan | GatewayError | null;
+
+// MySQL keeps the last statement's warnings (their text quotes values, as errors do) for SHOW
+// WARNINGS / SHOW ERRORS and GET DIAGNOSTICS.
+const WARNINGS_LISTING = /^\s*SHOW\s+(?:WARNINGS|ERRORS)\b/i;
+const GET_DIAGNOSTICS = /^\s*GET\s+(?:CURRENT\s+|STACKED\s+)?DIAGNOSTICS\b/i;
 
 /**
  * Masking's hooks: refuses statements it cannot mask (onStatement) and plans each result set
@@ -33,13 +40,21 @@ export class MaskingInterceptor implements Interceptor {
     if (rules.exempt) return undefined;
     const assessment = this.assessment(statement, rules, this.resolver(), context);
     if (assessment.defersSensitiveRows) this.policy.noteDeferred(session);
-    return assessment.refusal ? Verdicts.deny(assessment.refusal) : undefined;
+    if (assessment.sensitiveReads.length > 0 || assessment.readsUnknown) this.policy.noteReadSensitive(session);
+    if (assessment.refusal) return Verdicts.deny(assessment.refusal);
+    if (GET_DIAGNOSTICS.test(statement.text) && this.policy.hasReadSensitive(session)) {
+      return Verdicts.deny(new GatewayError('QG_MASKING_UNRESOLVED', 'GET DIAGNOSTICS would store warning texts that may quote sensitive values in a variable', {
+        rule: 'masking', hint: 'Use SHOW WARNINGS (masked), or a session that is exempt from masking.',
+      }));
+    }
+    return undefined;
   }
 
   onResult(result: ResultSet, context: StatementContext): MaskingPlan | undefined {
     const session = context.session;
     const rules = this.policy.rulesFor(session);
     if (rules.exempt) return undefined;
+    if (WARNINGS_LISTING.test(result.statement.text) && this.policy.hasReadSensitive(session)) return this.warningsPlan(result);
     const resolver = this.resolver();
     const deferred = this.policy.hasDeferred(session) ? 'd' : '';
     const key = `${rules.key}\u0000${catalogKey(resolver, context)}\u0000${session.protocol}${deferred}\u0000${result.source}\u0000${result.statement.fingerprint}\u0000${signature(result.columns)}`;
@@ -56,6 +71,39 @@ export class MaskingInterceptor implements Interceptor {
     }
     if (entry instanceof GatewayError) throw entry;
     return entry ?? undefined;
+  }
+
+  /** SHOW WARNINGS after a sensitive read: the Message column redacted like an error's text. */
+  private warningsPlan(result: ResultSet): MaskingPlan | undefined {
+    const index = result.columns.findIndex((c) => c.name.toLowerCase() === 'message');
+    if (index < 0) return undefined;
+    const redaction = this.policy.options.redaction;
+    const mask = (value: string): string => redactServerError({ code: '', message: value }, undefined, redaction).message;
+    return {
+      columns: new Map([[index, mask]]), label: 'masking', covers: [result.columns[index]!.name],
+      decisions: [{ index, name: result.columns[index]!.name, rule: 'masking', reason: 'server-text', strategy: 'redact' }],
+    };
+  }
+
+  /**
+   * Takes values out of a server error's text when it may quote one: the statement reads sensitive
+   * data (or an unknown relation), or its rows come from a cursor / prepared statement over it. For
+   * an error the adapter cannot tie to a statement, or one at COMMIT (a deferred constraint), any
+   * earlier sensitive read of the session counts.
+   */
+  onError(error: ServerError, context: ErrorContext): ServerErrorText | undefined {
+    const session = context.session;
+    const rules = this.policy.rulesFor(session);
+    if (rules.exempt) return undefined;
+    const statement = context.statement;
+    let sensitive = this.policy.hasDeferred(session);
+    if (!sensitive && statement) {
+      const assessment = this.assessment(statement, rules, this.resolver(), context);
+      sensitive = assessment.sensitiveReads.length > 0 || assessment.readsUnknown;
+    }
+    if (!sensitive && (statement === undefined || statement.kind === 'tcl')) sensitive = this.policy.hasReadSensitive(session);
+    if (!sensitive) return undefined;
+    return redactServerError(error, statement, this.policy.options.redaction, session.database);
   }
 
   private assessment(statement: Statement, rules: ActiveRules, resolver: ViewResolver | undefined, context: StatementContext): StatementAssessment {
@@ -89,7 +137,8 @@ function signature(columns: readonly ResultColumn[]): string {
   let out = '';
   for (const c of columns) {
     const o = c.origin;
-    out += `${c.name}\u0001${c.type}\u0001${o ? `${o.schema ?? ''}.${o.table}.${o.column}` : ''}\u0002`;
+    // The format matters: a binary value of some types cannot be masked, and is refused.
+    out += `${c.name}\u0001${c.type}\u0001${c.format === 'binary' ? 'b' : ''}\u0001${o ? `${o.schema ?? ''}.${o.table}.${o.column}` : ''}\u0002`;
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import {
   GatewayError,
   type ColumnRef, type ObjectRef, type ResultColumn, type ResultSet, type RowTransform, type Session, type Statement, type ValueMask,
@@ -16,7 +17,8 @@ export interface ColumnDecision {
   readonly name: string;
   /** The rule's name, or `fallback` for redact-all. */
   readonly rule: string;
-  readonly reason: 'origin' | 'lineage' | 'whole-row' | 'name' | 'type' | 'detector' | 'fallback';
+  /** `server-text`: a server's own text that may quote values (MySQL SHOW WARNINGS after a sensitive read). */
+  readonly reason: 'origin' | 'lineage' | 'whole-row' | 'name' | 'type' | 'detector' | 'fallback' | 'server-text';
   readonly strategy: StrategyKind | 'detect';
 }
 
@@ -57,9 +59,28 @@ export interface StatementAssessment {
 
 const SESSION_RULES = Symbol('querygate.masking.rules');
 const SESSION_DEFERRED = Symbol('querygate.masking.deferred');
+const SESSION_READ_SENSITIVE = Symbol('querygate.masking.read-sensitive');
 const MAX_VIEW_DEPTH = 16;
 const DEFERRING = new Set(['declare_cursor', 'declare', 'prepare']);
 const VIEW_DDL = new Set(['create_view', 'create_or_replace_view', 'alter_view']);
+/**
+ * PostgreSQL functions that store a value where a later statement reads it back without lineage
+ * (`current_setting`, LISTEN, `lo_get`...), or send it elsewhere.
+ */
+const STORING_FUNCTIONS = new Set([
+  'set_config', 'pg_notify', 'lo_from_bytea', 'lo_put', 'lowrite', 'pg_logical_emit_message', 'dblink_exec', 'pg_file_write',
+]);
+// MySQL user variables: `SELECT ... INTO @v`, `@v := expr`, `SET @v = (SELECT ...)`. A stopgap on
+// the normalised text until the analyser reports variable writes (see docs/masking.md).
+const INTO_VARIABLE = /\bINTO\s+@/i;
+const ASSIGNS_VARIABLE = /@(?:[\w$.]+|`(?:[^`]|``)*`|'(?:[^']|'')*'|"(?:[^"]|"")*")\s*:=/;
+/**
+ * PostgreSQL binary-format types the adapter can convert to text and back (protocol-postgres
+ * codec/binaryValues.ts, isBinaryConvertible; duplicated: a plugin does not import an adapter):
+ * text, varchar, bpchar, name, json, unknown, "char", xml, bool, int2, int4, int8, oid, float4,
+ * float8, jsonb, uuid, bytea, date, timestamp, timestamptz, numeric.
+ */
+const PG_BINARY_CONVERTIBLE = new Set([25, 1043, 1042, 19, 114, 705, 18, 142, 16, 21, 23, 20, 26, 700, 701, 3802, 2950, 17, 1082, 1114, 1184, 1700]);
 
 /**
  * Masking decisions, free of caching and of the plugin host: which statements to refuse and which
@@ -105,6 +126,15 @@ export class MaskingPolicy {
     return session.state.get(SESSION_DEFERRED) === true;
   }
 
+  /** Marks a session that ran a statement reading sensitive data (errors after it may quote values). */
+  noteReadSensitive(session: Session): void {
+    if (session.state.get(SESSION_READ_SENSITIVE) !== true) session.state.set(SESSION_READ_SENSITIVE, true);
+  }
+
+  hasReadSensitive(session: Session): boolean {
+    return session.state.get(SESSION_READ_SENSITIVE) === true;
+  }
+
   /** Judges a statement up front (onStatement). */
   assess(statement: Statement, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session): StatementAssessment {
     const reads = this.resolveReads(statement.reads, resolver, session);
@@ -126,7 +156,7 @@ export class MaskingPolicy {
     if (unresolved && mayBeSensitive && this.options.fallback === 'refuse') {
       refusal = unresolvedError(unresolved, sensitiveReads, rules);
     } else if (sensitiveReads.length > 0 && this.options.sensitiveCopies === 'refuse') {
-      refusal = this.copyRefusal(statement, rules, resolver, sensitiveReads);
+      refusal = this.copyRefusal(statement, rules, resolver, sensitiveReads) ?? this.storeRefusal(statement, rules, resolver, session, sensitiveReads);
     }
     return { sensitiveReads: [...new Set(sensitiveReads)], unresolved, readsUnknown: reads.unknown.length > 0, refusal, defersSensitiveRows };
   }
@@ -148,6 +178,32 @@ export class MaskingPolicy {
     );
   }
 
+  /**
+   * A statement reading sensitive data that stores a value where a later statement reads it back
+   * without lineage: a MySQL user or session variable, a PostgreSQL setting or notification
+   * (set_config, pg_notify...), a file on the database server. Only `SELECT ... INTO @v` says what
+   * it stores (its output columns); the others are refused whatever they store.
+   */
+  private storeRefusal(statement: Statement, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session, sensitiveReads: readonly string[]): GatewayError | undefined {
+    const store = storesValue(statement);
+    if (!store) return undefined;
+    if (store.byOutputs && statement.lineage.complete && !statement.lineage.outputs.some((o) => o.sources.some((s) => this.isSensitiveSource(s, rules, resolver, session)))) {
+      return undefined;
+    }
+    return new GatewayError(
+      'QG_MASKING_UNRESOLVED',
+      `statement would store values from ${[...new Set(sensitiveReads)].join(', ')} in ${store.where}, where masking no longer sees them`,
+      { rule: 'masking', hint: 'Select the values instead (results are masked), or use a session that is exempt from masking.' },
+    );
+  }
+
+  /** True when a column rule would mask this source (a whole row: when its table is sensitive). */
+  private isSensitiveSource(source: ColumnRef, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session): boolean {
+    return this.resolveColumn(source, resolver, session).some(({ ref }) => (ref.column === '*'
+      ? this.isSensitiveTable({ schema: ref.schema, name: ref.table }, rules)
+      : rules.columnRules.some((r) => r.columns.some((p) => p.matches(ref)) || r.names.some((p) => p.matchesSource(ref)))));
+  }
+
   /** The plan for one result set, or undefined when no column needs masking. */
   plan(
     result: ResultSet, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session,
@@ -155,7 +211,10 @@ export class MaskingPolicy {
   ): MaskingPlan | undefined {
     if (rules.exempt) return undefined;
     const statement = result.statement;
-    const columns = result.columns;
+    // An origin naming a relation the statement does not read is no base-table origin: MariaDB
+    // reports a derived table's or a CTE's alias (`t.email`). Such columns are aligned by lineage
+    // alone and never count as direct; the origin is still tried by the rules, as a computed source.
+    const { columns, indirect } = withoutForeignOrigins(result.columns, statement);
     let aligned: AlignedColumn[] | undefined;
     let unresolved = assessment.unresolved;
     if (statement.lineage.outputs.length === 0 && columns.length > 0 && this.hasDeferred(session)) {
@@ -177,7 +236,7 @@ export class MaskingPolicy {
     for (let i = 0; i < columns.length; i++) {
       const column = columns[i]!;
       const lineage = aligned?.[i];
-      const found = this.matchColumn(column, lineage, rules, resolver, session);
+      const found = this.matchColumn(column, lineage, rules, resolver, session, indirect[i]);
       const target = { type: column.type, protocol: session.protocol };
       if (found) {
         masks.set(i, compileMask(found.strategy, target, this.options.key));
@@ -185,6 +244,16 @@ export class MaskingPolicy {
       } else if (rules.detectRules.length > 0 && isTextFamily(typeFamily(column.type))) {
         masks.set(i, this.detectorMask(rules.detectRules, target));
         decisions.push({ index: i, name: column.name, rule: rules.detectRules.map((r) => r.name).join('+'), reason: 'detector', strategy: 'detect' });
+      } else if (rules.detectRules.length > 0 && isBlobFamily(column.type)) {
+        // MariaDB sends JSON and LONGTEXT results as BLOB with a text charset: scan what is text.
+        masks.set(i, textOnly(this.detectorMask(rules.detectRules, target)));
+        decisions.push({ index: i, name: column.name, rule: rules.detectRules.map((r) => r.name).join('+'), reason: 'detector', strategy: 'detect' });
+      }
+    }
+    if (session.protocol === 'postgres') {
+      for (const i of masks.keys()) {
+        const column = columns[i]!;
+        if (column.format === 'binary' && !PG_BINARY_CONVERTIBLE.has(column.typeId)) throw binaryFormatError(column);
       }
     }
     if (masks.size === 0) return undefined;
@@ -209,9 +278,11 @@ export class MaskingPolicy {
     rules: ActiveRules,
     resolver: ViewResolver | undefined,
     session: Session,
+    indirect?: ColumnRef,
   ): { rule: MaskingRule; strategy: Strategy; reason: ColumnDecision['reason'] } | undefined {
     const origins = column.origin ? this.resolveColumn(column.origin, resolver, session) : [];
     const sources = lineage ? lineage.sources.flatMap((s) => this.resolveColumn(s, resolver, session)) : [];
+    if (indirect) for (const r of this.resolveColumn(indirect, resolver, session)) sources.push({ ref: r.ref, viaView: true });
     // The value is read unchanged when the database says so (origin) or the analyser does.
     const direct = column.origin !== undefined || (lineage?.direct ?? false);
     for (const rule of rules.columnRules) {
@@ -312,6 +383,72 @@ export class MaskingPolicy {
     for (const r of reads) visit(r, 0);
     return { tables, unknown, incomplete };
   }
+}
+
+/**
+ * Columns whose origin names a relation the statement (or a nested one) does not read, with that
+ * origin removed; `indirect[i]` keeps it.
+ */
+function withoutForeignOrigins(columns: readonly ResultColumn[], statement: Statement): { columns: readonly ResultColumn[]; indirect: (ColumnRef | undefined)[] } {
+  const indirect: (ColumnRef | undefined)[] = [];
+  // Without lineage (FETCH, EXECUTE) there is nothing to align, and the origin is all there is.
+  if (statement.lineage.outputs.length === 0 || !columns.some((c) => c.origin)) return { columns, indirect };
+  const read = new Set<string>();
+  const visit = (s: Statement): void => {
+    for (const r of s.reads) read.add(r.name.toLowerCase());
+    for (const w of s.writes) read.add(w.name.toLowerCase());
+    s.nested?.forEach(visit);
+  };
+  visit(statement);
+  let changed = false;
+  const out = columns.map((c, i) => {
+    if (!c.origin || read.has(c.origin.table.toLowerCase())) return c;
+    changed = true;
+    indirect[i] = c.origin;
+    const { origin: _foreign, ...rest } = c;
+    return rest;
+  });
+  return { columns: changed ? out : columns, indirect };
+}
+
+function storesValue(statement: Statement): { where: string; byOutputs: boolean } | undefined {
+  const fn = statement.functions.find((f) => STORING_FUNCTIONS.has(f.slice(f.lastIndexOf('.') + 1)));
+  if (fn) return { where: `the server through ${fn}()`, byOutputs: false };
+  if (statement.risks.has('fileAccess')) return { where: 'a file', byOutputs: false };
+  if (statement.command === 'set') return { where: statement.normalized.includes('@') ? 'a user variable' : 'a session variable', byOutputs: false };
+  const text = statement.normalized;
+  if (!text.includes('@')) return undefined;
+  if (ASSIGNS_VARIABLE.test(text)) return { where: 'a user variable', byOutputs: false };
+  // `SELECT a, b INTO @x, @y`: the output columns are what is stored.
+  if (INTO_VARIABLE.test(text)) return { where: 'a user variable', byOutputs: true };
+  return undefined;
+}
+
+/** MySQL/MariaDB BLOB types: binary, or text whose column the adapter could not name (JSON, LONGTEXT). */
+function isBlobFamily(type: string): boolean {
+  return /^(tiny|medium|long)?blob$/i.test(type);
+}
+
+/** Runs `mask` only on values that are text: valid UTF-8 (however the adapter decoded the bytes), without NUL. */
+function textOnly(mask: ValueMask): ValueMask {
+  return (value) => (looksLikeText(value) ? mask(value) : value);
+}
+
+function looksLikeText(value: string): boolean {
+  if (value.includes('\u0000')) return false;
+  // A binary-charset value reaches masks decoded as latin1 (one char per byte): valid UTF-8 bytes
+  // are text. Other values were decoded as UTF-8 already.
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) > 0xff) return !value.includes('\ufffd');
+  }
+  return isUtf8(Buffer.from(value, 'latin1'));
+}
+
+function binaryFormatError(column: ResultColumn): GatewayError {
+  return new GatewayError('QG_MASKING_UNRESOLVED', `binary format of type ${column.type} cannot be masked (column ${column.name}); use text format`, {
+    rule: 'masking',
+    hint: 'Ask for this column in text format (most drivers do by default), or cast it to text in the query.',
+  });
 }
 
 function viewColumns(info: Extract<RelationInfo, { kind: 'view' }>, column: string): readonly ViewColumn[] {

@@ -23,3 +23,4 @@ export { ColumnPattern, Glob, NamePattern } from './patterns';
 export { ViewResolverCapability } from './ViewResolver';
 export type { RelationInfo, ViewColumn, ViewResolver } from './ViewResolver';
 export { StaticViewResolver } from './StaticViewResolver';
+export { redactServerError, WITHHELD_MESSAGE } from './redactServerError';

@@ -1,5 +1,5 @@
 import { GatewayError } from '../GatewayError';
-import type { Interceptor, StatementContext } from '../Interceptor';
+import type { ErrorContext, Interceptor, ServerError, ServerErrorText, StatementContext } from '../Interceptor';
 import type { Logger } from '../Logger';
 import type { ResultSet, RowTransform, ValueMask } from '../ResultSet';
 import type { Session } from '../Session';
@@ -33,6 +33,7 @@ export class Pipeline {
   private readonly resultHooks: readonly Interceptor[];
   private readonly completeHooks: readonly Interceptor[];
   private readonly endHooks: readonly Interceptor[];
+  private readonly errorHooks: readonly Interceptor[];
 
   constructor(
     readonly interceptors: readonly Interceptor[],
@@ -44,10 +45,12 @@ export class Pipeline {
     this.resultHooks = interceptors.filter((i) => i.onResult).reverse();
     this.completeHooks = interceptors.filter((i) => i.onStatementComplete);
     this.endHooks = interceptors.filter((i) => i.onSessionEnd);
+    this.errorHooks = interceptors.filter((i) => i.onError).reverse();
   }
 
   get hasResultHooks(): boolean { return this.resultHooks.length > 0; }
   get hasCompleteHooks(): boolean { return this.completeHooks.length > 0; }
+  get hasErrorHooks(): boolean { return this.errorHooks.length > 0; }
 
   async startSession(session: Session): Promise<Decided> {
     for (const hook of this.sessionHooks) {
@@ -168,6 +171,33 @@ export class Pipeline {
     return composePlans(plans);
   }
 
+  /**
+   * Runs the error hooks (result order: reverse), each on the previous one's text, synchronously.
+   * Returns `error` itself when no hook changed it, so an adapter re-encodes only what changed. A
+   * hook that throws or answers with a promise withholds the whole text (fail closed).
+   */
+  redactError(error: ServerError, context: ErrorContext): ServerError {
+    let current = error;
+    for (const hook of this.errorHooks) {
+      let answer: ServerErrorText | undefined | PromiseLike<unknown>;
+      try {
+        answer = hook.onError!(current, context);
+      } catch (err) {
+        this.logger.error(`${hook.name}.onError threw; withholding the error text (fail closed)`, { interceptor: hook.name, error: describe(err) });
+        return withheld(error, hook.name);
+      }
+      if (answer === undefined || answer === null) continue;
+      if (isThenable(answer) || typeof (answer as ServerErrorText).message !== 'string') {
+        this.logger.error(`${hook.name}.onError did not answer synchronously with a text; withholding the error text`, { interceptor: hook.name });
+        return withheld(error, hook.name);
+      }
+      const text = answer as ServerErrorText;
+      if (text.message === current.message && text.detail === current.detail && text.hint === current.hint && text.where === current.where) continue;
+      current = { code: error.code, message: text.message, detail: text.detail, hint: text.hint, where: text.where };
+    }
+    return current;
+  }
+
   /** After-the-fact hooks: errors are logged, never turned into refusals. */
   complete(run: (hook: Interceptor) => unknown, kind: 'onStatementComplete' | 'onSessionEnd'): Promise<void> {
     const hooks = kind === 'onStatementComplete' ? this.completeHooks : this.endHooks;
@@ -218,6 +248,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer.unref?.();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The error with every text field withheld: only the code stays. */
+function withheld(error: ServerError, interceptor: string): ServerError {
+  return { code: error.code, message: `the database's error text was withheld by the gateway (${interceptor} could not check it)` };
 }
 
 function composePlans(plans: readonly RowTransform[]): RowTransform | undefined {

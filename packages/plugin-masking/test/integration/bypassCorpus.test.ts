@@ -147,8 +147,12 @@ describeBoth('masking bypass corpus through real clients', () => {
     expect(unexpected.map((o) => `${o.client} | ${o.entry.name} | ${o.leaks.map((l) => `${l.value} as ${l.form}: …${l.snippet}…`).join('; ')}`)).toEqual([]);
   });
 
-  test('straightforward entries are answered, never refused', () => {
-    const bad = observations.filter((o) => o.entry.straightforward && o.outcome !== 'rows' && o.entry.knownIssue === undefined);
+  test('straightforward entries are answered, never refused (but in binary format, a masked type without binary conversion is)', () => {
+    // Masking refuses a masked column it cannot re-encode in binary (arrays, records) rather than
+    // sending NULL; node-postgres binary asks for binary, pgjdbc does for arrays once server-prepared.
+    const binaryRefusal = (o: Observation): boolean => (o.client === 'pg binary' || o.client === 'jdbc prepared')
+      && o.outcome === 'refused' && /binary format of type \S+ cannot be masked .*use text format/.test(o.error ?? '');
+    const bad = observations.filter((o) => o.entry.straightforward && o.outcome !== 'rows' && o.entry.knownIssue === undefined && !binaryRefusal(o));
     expect(bad.map((o) => `${o.client} | ${o.entry.name} | ${o.outcome} | ${o.error ?? ''}`)).toEqual([]);
   });
 
@@ -163,11 +167,12 @@ describeBoth('masking bypass corpus through real clients', () => {
     const outputs = gw.sideOutputs();
     expect(outputs.some((o) => o.name.startsWith('recording'))).toBe(true);
     expect(outputs.find((o) => o.name === 'audit')?.text ?? '').toContain('masking.applied');
-    // A recording holds what the client received, and audit records server errors: they may repeat a
-    // value a known issue leaked to the client (listed on the console), nothing else. Logs never.
+    // A recording holds what the client received: it may repeat a value a known issue leaked to the
+    // client (listed on the console), nothing else. Audit and logs never: core redacts a failed
+    // statement's error text through the plugins' error hooks before auditing it.
     const knownLeaked = new Set(observations.filter((o) => o.entry.knownIssue !== undefined).flatMap((o) => o.leaks.map((l) => l.value)));
     const all = outputs.flatMap((o) => findLeaks(o.text, o.name));
-    const excused = all.filter((l) => !l.where.startsWith('logs') && knownLeaked.has(l.value));
+    const excused = all.filter((l) => l.where.startsWith('recording') && knownLeaked.has(l.value));
     if (excused.length > 0) console.log(`side outputs repeating known-issue leaks:\n${excused.map((l) => `  ${l.where}: ${l.value}`).join('\n')}`);
     expect(all.filter((l) => !excused.includes(l)).map((l) => `${l.where}: ${l.value} as ${l.form}: …${l.snippet}…`)).toEqual([]);
   });

@@ -57,7 +57,7 @@ function q(v: string | null): string {
 /** PostgreSQL: tables, a view, seed rows. Run as the database owner (not through the gateway). */
 export function postgresSchema(): string {
   return [
-    'CREATE TABLE users (id int4 PRIMARY KEY, name text, email text, ssn text, phone varchar(32), card_number text, created date)',
+    'CREATE TABLE users (id int4 PRIMARY KEY, name text, email text UNIQUE, ssn text, phone varchar(32), card_number text, created date)',
     'CREATE TABLE orders (id int4 PRIMARY KEY, user_id int4 REFERENCES users(id), total numeric(10,2), note text)',
     'CREATE TABLE events (id int4 PRIMARY KEY, kind text, payload jsonb)',
     'CREATE VIEW users_view AS SELECT id, name, email, ssn, phone FROM users',
@@ -71,7 +71,7 @@ export function postgresSchema(): string {
 /** MariaDB: the same shape. */
 export function mysqlSchema(): string {
   return [
-    'CREATE TABLE users (id INT PRIMARY KEY, name VARCHAR(40), email VARCHAR(80), ssn VARCHAR(16), phone VARCHAR(32), card_number VARCHAR(24), created DATE)',
+    'CREATE TABLE users (id INT PRIMARY KEY, name VARCHAR(40), email VARCHAR(80) UNIQUE, ssn VARCHAR(16), phone VARCHAR(32), card_number VARCHAR(24), created DATE)',
     'CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, total DECIMAL(10,2), note VARCHAR(40))',
     'CREATE TABLE events (id INT PRIMARY KEY, kind VARCHAR(20), payload JSON)',
     'CREATE VIEW users_view AS SELECT id, name, email, ssn, phone FROM users',
