@@ -180,7 +180,7 @@ export class ClientConnection {
       gs = await runtime.openSession({
         id: this.sessionId, identity, database, clientAddress: this.clientAddress, clientParameters: parameters, tls: this.tls,
       });
-      const link = await connectUpstream(config.upstream, { listener: config.name, database, parameters: forwardable(parameters) });
+      const link = await connectUpstream(config.upstream, { listener: config.name, database, parameters: forwardable(parameters), logger: runtime.logger });
       if (this.ended) {
         link.socket.destroy();
         throw new ClientGone();

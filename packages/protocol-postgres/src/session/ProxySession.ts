@@ -1,18 +1,18 @@
 import { Socket } from 'node:net';
 import {
   GatewayError,
-  type Decided, type GatewaySession, type Logger, type ResultColumn, type ResultSet, type RowTransform, type Statement,
-  type StatementRun, type UpstreamConfig,
+  type Decided, type GatewaySession, type Logger, type ResultColumn, type ResultSet, type RowTransform, type ServerError,
+  type Statement, type StatementRun, type UpstreamConfig,
 } from '@querygate/core';
 import { binaryToText, textToBinary } from '../codec/binaryValues';
 import type { Framer } from '../codec/Framer';
-import { Backend, Frontend } from '../codec/messages';
+import { Backend, Frontend, type ErrorFields } from '../codec/messages';
 import {
   parseBind, parseCommandTag, parseDataRow, parseErrorFields, parseExecute, parseFunctionCall, parseParse,
   parseQuery, parseRowDescription, parseTarget, rowsOfTag,
 } from '../codec/parser';
 import {
-  cancelRequest, dataRow, describe, noticeResponse, readyForQuery, terminate as terminateMessage,
+  cancelRequest, dataRow, describe, errorResponse, noticeResponse, readyForQuery, terminate as terminateMessage,
 } from '../codec/serializer';
 import type { PostgresAnalyzer } from '../analysis/PostgresAnalyzer';
 import type { Catalog } from './Catalog';
@@ -42,6 +42,8 @@ interface ResultPlan {
   transform: RowTransform | undefined;
   columns: readonly ResultColumn[] | undefined;
   refused: GatewayError | undefined;
+  /** Rows of this result set handed to `transform.observe` so far (a portal's spans its Executes). */
+  observed: number;
 }
 
 class Portal implements ResultPlan {
@@ -49,6 +51,7 @@ class Portal implements ResultPlan {
   transform: RowTransform | undefined = undefined;
   columns: readonly ResultColumn[] | undefined = undefined;
   refused: GatewayError | undefined = undefined;
+  observed = 0;
   constructor(readonly statements: readonly Statement[], readonly run: StatementRun) {}
 }
 
@@ -59,6 +62,7 @@ class Op implements ResultPlan {
   transform: RowTransform | undefined = undefined;
   columns: readonly ResultColumn[] | undefined = undefined;
   refused: GatewayError | undefined = undefined;
+  observed = 0;
   dataRows = 0;
   maskedValues = 0;
   /** Local ops: the bytes to send, or undefined for a ReadyForQuery with the status at that time. */
@@ -72,6 +76,16 @@ class Op implements ResultPlan {
 }
 
 const NO_STATEMENTS: readonly Statement[] = [];
+
+/**
+ * A value's text form as a client decoding it would see it: binary values of types querygate cannot
+ * convert are shown as bytea-style hex.
+ */
+function valueText(value: Buffer | null, column: ResultColumn | undefined): string | null {
+  if (value === null) return null;
+  if (column?.format !== 'binary') return value.toString('utf8');
+  return binaryToText(column.typeId, value) ?? `\\x${value.toString('hex')}`;
+}
 
 export interface ProxySessionOptions {
   readonly client: Socket;
@@ -424,8 +438,7 @@ export class ProxySession {
         const plan: ResultPlan = op.kind === OpKind.Execute && op.portal ? op.portal : op;
         if (plan.refused) return;
         if (plan.transform === undefined) break;
-        this.flushToClient();
-        this.clientOut.push(this.rewriteRow(f, plan, op));
+        this.relayRow(f, plan, op);
         return;
       }
       case Backend.CommandComplete:
@@ -525,6 +538,7 @@ export class ProxySession {
       op.index++;
       op.transform = undefined;
       op.columns = undefined;
+      op.observed = 0;
       op.dataRows = 0;
       op.maskedValues = 0;
       op.started = performance.now();
@@ -545,20 +559,61 @@ export class ProxySession {
   }
 
   private onUpstreamError(f: Framer, op: Op | undefined): void {
-    this.pass(f);
-    if (op === undefined || op.kind === OpKind.Sync) return;
     const fields = parseErrorFields(f.buffer, f.bodyStart, f.end);
-    const error = { code: fields.C ?? 'XX000', message: fields.M ?? '' };
+    const isStatement = op !== undefined && (op.kind === OpKind.Query || op.kind === OpKind.FunctionCall || op.kind === OpKind.Execute);
+    const statements = isStatement ? op.statements : NO_STATEMENTS;
+    const statement = op === undefined || statements.length === 0 ? undefined : statements[Math.min(op.index, statements.length - 1)];
+    const error = this.redactedError(f, fields, statement, isStatement ? op.run : undefined);
+    if (op === undefined || op.kind === OpKind.Sync) return;
     if (op.kind === OpKind.Query || op.kind === OpKind.FunctionCall) {
-      const statements = op.statements;
-      this.completeStatement(op, statements[Math.min(op.index, statements.length - 1)], undefined, error);
+      this.completeStatement(op, statement, undefined, error);
       op.index = statements.length;
       return; // ReadyForQuery follows
     }
-    if (op.kind === OpKind.Execute) this.completeStatement(op, op.statements[0], undefined, error);
+    if (op.kind === OpKind.Execute) this.completeStatement(op, statement, undefined, error);
     // Extended protocol: the server now skips everything up to Sync.
     this.advance();
     this.dropOpsUntilSync();
+  }
+
+  /**
+   * Forwards an upstream ErrorResponse as the plugins' error hooks let the client see it (a server
+   * quotes the value that failed a cast, a duplicate key...). Unchanged errors go out as the bytes
+   * that arrived; a changed one is re-encoded with its new text fields and every other field
+   * (severity, SQLSTATE, position...) as it was. Returns the code and message to audit.
+   */
+  private redactedError(f: Framer, fields: ErrorFields, statement: Statement | undefined, run: StatementRun | undefined): { code: string; message: string } {
+    const original: ServerError = {
+      code: fields.C ?? 'XX000',
+      message: fields.M ?? '',
+      ...(fields.D !== undefined ? { detail: fields.D } : {}),
+      ...(fields.H !== undefined ? { hint: fields.H } : {}),
+      ...(fields.W !== undefined ? { where: fields.W } : {}),
+    };
+    let redacted: ServerError;
+    try {
+      redacted = this.gs.redactError(statement, original, run);
+    } catch (err) {
+      // redactError fails closed itself; this guards the session against a core bug all the same.
+      this.options.logger.error('error redaction failed; withholding the error text', { sessionId: this.id, error: String(err) });
+      redacted = { code: original.code, message: 'the database\'s error text was withheld by the gateway' };
+    }
+    if (redacted === original) {
+      this.pass(f);
+      return { code: original.code, message: original.message };
+    }
+    const text: Record<string, string | undefined> = { M: redacted.message, D: redacted.detail, H: redacted.hint, W: redacted.where };
+    const out: Record<string, string> = {};
+    for (const [code, value] of Object.entries(fields)) {
+      if (!(code in text)) out[code] = value;
+      else if (text[code] !== undefined) out[code] = text[code]!;
+    }
+    for (const [code, value] of Object.entries(text)) {
+      if (value !== undefined && !(code in out)) out[code] = value;
+    }
+    this.flushToClient();
+    this.clientOut.push(errorResponse(out));
+    return { code: original.code, message: redacted.message };
   }
 
   private onRowDescription(f: Framer, op: Op | undefined): void | Promise<void> {
@@ -603,6 +658,7 @@ export class ProxySession {
     target.transform = undefined;
     target.columns = undefined;
     target.refused = undefined;
+    target.observed = 0;
     const refuse = (err: unknown): void => {
       target.transform = undefined;
       target.refused = err instanceof GatewayError
@@ -639,8 +695,9 @@ export class ProxySession {
     return withColumns(columns);
   }
 
+  /** A plan that rewrites nothing still counts when it observes rows (session recording). */
   private usable(plan: RowTransform | undefined): RowTransform | undefined {
-    return plan && plan.columns.size > 0 ? plan : undefined;
+    return plan && (plan.columns.size > 0 || (plan.observe !== undefined && (plan.observeLimit ?? 0) > 0)) ? plan : undefined;
   }
 
   /**
@@ -684,16 +741,28 @@ export class ProxySession {
     }
   }
 
-  private rewriteRow(f: Framer, plan: ResultPlan, op: Op): Buffer {
+  /**
+   * Sends one DataRow of a planned result set: masked columns rewritten, and while the plan observes
+   * rows, every value of the row as the client receives it handed to `observe` in text form. A row
+   * neither masked nor observed goes out as the bytes that arrived.
+   */
+  private relayRow(f: Framer, plan: ResultPlan, op: Op): void {
+    const transform = plan.transform!;
+    const observe = transform.observe !== undefined && plan.observed < (transform.observeLimit ?? 0) ? transform.observe : undefined;
+    const masks = transform.columns;
+    if (observe === undefined && masks.size === 0) { this.pass(f); return; }
     const values = parseDataRow(f.buffer, f.bodyStart, f.end);
     const columns = plan.columns!;
-    for (const [index, mask] of plan.transform!.columns) {
+    // Text of each value as sent, for the observer; `undefined` = not yet known (decoded below).
+    const texts: (string | null | undefined)[] | undefined = observe ? new Array<string | null | undefined>(values.length) : undefined;
+    for (const [index, mask] of masks) {
       const value = values[index];
       if (value === null || value === undefined) continue;
       const column = columns[index];
       if (!column) continue;
       const binary = column.format === 'binary';
       let out: Buffer | null = null;
+      let sent: string | null = null;
       const text = binary ? binaryToText(column.typeId, value) : value.toString('utf8');
       if (text !== undefined) {
         let masked: string | null;
@@ -705,11 +774,27 @@ export class ProxySession {
           masked = null;
         }
         if (masked !== null) out = binary ? (textToBinary(column.typeId, masked) ?? null) : Buffer.from(masked, 'utf8');
+        if (out !== null) sent = masked;
       }
       values[index] = out;
+      if (texts) texts[index] = sent;
       op.maskedValues++;
     }
-    return dataRow(values);
+    if (observe && texts) {
+      plan.observed++;
+      for (let i = 0; i < values.length; i++) {
+        if (texts[i] === undefined) texts[i] = valueText(values[i] ?? null, columns[i]);
+      }
+      try {
+        observe(texts as (string | null)[]);
+      } catch (err) {
+        // The observer is the gateway's own recording: its failure never touches the client's rows.
+        this.options.logger.warn('row observer threw', { sessionId: this.id, error: String(err) });
+      }
+    }
+    if (masks.size === 0) { this.pass(f); return; }
+    this.flushToClient();
+    this.clientOut.push(dataRow(values));
   }
 
   private pass(f: Framer): void {

@@ -1,5 +1,13 @@
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, pbkdf2, randomBytes, timingSafeEqual } from 'node:crypto';
+import { GatewayError } from '@querygate/core';
 import { attribute } from './ScramServerExchange';
+
+/**
+ * The most PBKDF2 iterations querygate computes for an upstream's SCRAM challenge. PostgreSQL's
+ * default is 4096 (`scram_iterations`); the count is the server's to choose, so without a bound a
+ * hostile or misconfigured upstream could make every login cost minutes of CPU (i=2147483647).
+ */
+export const MAX_SCRAM_ITERATIONS = 100_000;
 
 /** The client side of SCRAM-SHA-256, for querygate's own login to the upstream server. */
 export class ScramClientExchange {
@@ -14,15 +22,30 @@ export class ScramClientExchange {
     return `n,,${this.clientFirstBare}`;
   }
 
-  /** The client-final-message for the server-first-message; throws on a malformed or hostile one. */
-  clientFinal(serverFirst: string): string {
+  /**
+   * The client-final-message for the server-first-message. PBKDF2 runs on the thread pool, so a
+   * login never blocks other sessions. Rejects a malformed or hostile challenge: a nonce that does
+   * not extend ours, or more than `maxIterations` iterations (QG_UPSTREAM_REJECTED).
+   */
+  async clientFinal(serverFirst: string, maxIterations: number = MAX_SCRAM_ITERATIONS): Promise<string> {
     const nonce = attribute(serverFirst, 'r');
     const salt = attribute(serverFirst, 's');
-    const iterations = Number(attribute(serverFirst, 'i'));
-    if (!nonce || !nonce.startsWith(this.clientNonce) || salt === undefined || !Number.isInteger(iterations) || iterations < 1) {
-      throw new Error('malformed SCRAM server-first-message');
+    const count = attribute(serverFirst, 'i');
+    // Digits only (Number() would take '1e4', ' 4096', '0x10'); a count too long for a double is over the cap.
+    const iterations = count !== undefined && /^[0-9]+$/.test(count) ? Number(count) : NaN;
+    if (!nonce || !nonce.startsWith(this.clientNonce) || salt === undefined || !(iterations >= 1)) {
+      throw new GatewayError('QG_UPSTREAM_REJECTED', 'the upstream sent a malformed SCRAM server-first-message');
     }
-    const salted = pbkdf2Sync(this.password, Buffer.from(salt, 'base64'), iterations, 32, 'sha256');
+    if (iterations > maxIterations) {
+      throw new GatewayError(
+        'QG_UPSTREAM_REJECTED',
+        `the upstream asks for ${iterations} SCRAM iterations, more than the ${maxIterations} querygate computes`,
+        { detail: 'PostgreSQL\'s default is 4096; lower scram_iterations on the upstream server and reset the password of querygate\'s upstream user.' },
+      );
+    }
+    const salted = await new Promise<Buffer>((resolve, reject) => {
+      pbkdf2(this.password, Buffer.from(salt, 'base64'), iterations, 32, 'sha256', (err, key) => (err ? reject(err) : resolve(key)));
+    });
     const clientKey = createHmac('sha256', salted).update('Client Key').digest();
     const storedKey = createHash('sha256').update(clientKey).digest();
     const withoutProof = `c=biws,r=${nonce}`;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP, Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { GatewayError, type UpstreamConfig } from '@querygate/core';
+import { GatewayError, type Logger, type UpstreamConfig } from '@querygate/core';
 import { Framer } from '../codec/Framer';
 import { AuthCode, Backend } from '../codec/messages';
 import {
@@ -31,6 +31,8 @@ export interface ConnectOptions {
   readonly database: string;
   /** Startup parameters besides user and database. */
   readonly parameters: Readonly<Record<string, string>>;
+  /** Told why a login the upstream asked for was refused by querygate itself (e.g. SCRAM iterations). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -70,10 +72,35 @@ export function connectUpstream(config: UpstreamConfig, options: ConnectOptions)
       const password = config.password?.reveal() ?? '';
       const params: Record<string, string> = { ...options.parameters, user: config.user, database: options.database };
       socket.write(startupMessage(params));
+      // While the SCRAM proof is computed (on the thread pool), messages wait in the framer.
+      let computing = false;
       const onData = (chunk: Buffer): void => {
         try {
           framer.push(chunk);
-          while (framer.next()) {
+        } catch (err) {
+          fail(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+        drain();
+      };
+      const answerScram = (exchange: ScramClientExchange, serverFirst: string): void => {
+        computing = true;
+        exchange.clientFinal(serverFirst).then((clientFinal) => {
+          if (settled) return;
+          computing = false;
+          socket.write(saslResponse(clientFinal));
+          drain();
+        }, (err: unknown) => {
+          const error = err instanceof GatewayError
+            ? new GatewayError(err.code, `listener "${options.listener}": ${err.message}`, { detail: err.detail, cause: err })
+            : new GatewayError('QG_UPSTREAM_REJECTED', `the SCRAM login to the upstream of listener "${options.listener}" failed`, { cause: err });
+          options.logger?.error('upstream SCRAM challenge refused', { listener: options.listener, upstream: `${config.host}:${config.port}`, error: error.message });
+          fail(error);
+        });
+      };
+      const drain = (): void => {
+        try {
+          while (!computing && !settled && framer.next()) {
             const buf = framer.buffer;
             const { bodyStart, end, start } = framer;
             switch (framer.type) {
@@ -93,7 +120,7 @@ export function connectUpstream(config: UpstreamConfig, options: ConnectOptions)
                   scram = new ScramClientExchange(password);
                   socket.write(saslInitialResponse('SCRAM-SHA-256', scram.clientFirst()));
                 } else if (auth.code === AuthCode.SASLContinue && 'data' in auth && scram) {
-                  socket.write(saslResponse(scram.clientFinal(auth.data.toString('utf8'))));
+                  answerScram(scram, auth.data.toString('utf8'));
                 } else if (auth.code === AuthCode.SASLFinal && 'data' in auth && scram) {
                   if (!scram.verifyServerFinal(auth.data.toString('utf8'))) {
                     throw new GatewayError('QG_UPSTREAM_REJECTED', `the upstream of listener "${options.listener}" failed to prove its SCRAM identity`);
