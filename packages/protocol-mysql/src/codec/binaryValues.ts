@@ -35,25 +35,59 @@ export function stringEncoding(t: ValueType): BufferEncoding {
   return t.charset === BINARY_CHARSET ? 'latin1' : 'utf8';
 }
 
-/** Offset just past the binary value that starts at `offset`. */
+/**
+ * Offset just past the binary value that starts at `offset`. Throws MalformedPacket when the value
+ * runs past the end of `buf`: a caller copying `subarray(offset, end)` would otherwise get a
+ * silently shorter value (subarray clamps) and forward a truncated row as if it were whole.
+ */
 export function skipBinaryValue(buf: Buffer, offset: number, type: number): number {
+  let end: number;
   switch (type) {
-    case ColumnType.NULL: return offset;
-    case ColumnType.TINY: return offset + 1;
-    case ColumnType.SHORT: case ColumnType.YEAR: return offset + 2;
-    case ColumnType.INT24: case ColumnType.LONG: case ColumnType.FLOAT: return offset + 4;
-    case ColumnType.LONGLONG: case ColumnType.DOUBLE: return offset + 8;
+    case ColumnType.NULL: end = offset; break;
+    case ColumnType.TINY: end = offset + 1; break;
+    case ColumnType.SHORT: case ColumnType.YEAR: end = offset + 2; break;
+    case ColumnType.INT24: case ColumnType.LONG: case ColumnType.FLOAT: end = offset + 4; break;
+    case ColumnType.LONGLONG: case ColumnType.DOUBLE: end = offset + 8; break;
     case ColumnType.DATE: case ColumnType.DATETIME: case ColumnType.TIMESTAMP: case ColumnType.NEWDATE:
     case ColumnType.TIME: {
       if (offset >= buf.length) throw new MalformedPacket('truncated temporal value');
-      return offset + 1 + buf[offset]!;
+      end = offset + 1 + buf[offset]!;
+      break;
     }
     default: {
       const r = new PayloadReader(buf, offset);
       const n = r.lenenc();
-      return r.offset + n;
+      end = r.offset + n;
     }
   }
+  if (end > buf.length) throw new MalformedPacket(`truncated binary value of type ${type}`);
+  return end;
+}
+
+/**
+ * Whether the column's values are bytes rather than text: binary-collation strings and blobs, BIT
+ * and GEOMETRY. Shown to observers as a `0x` hex literal, since no character set decodes them.
+ */
+export function isByteValued(t: ValueType): boolean {
+  switch (t.type) {
+    case ColumnType.BIT: case ColumnType.GEOMETRY:
+      return true;
+    case ColumnType.VARCHAR: case ColumnType.VAR_STRING: case ColumnType.STRING: case ColumnType.TINY_BLOB:
+    case ColumnType.MEDIUM_BLOB: case ColumnType.LONG_BLOB: case ColumnType.BLOB:
+      return t.charset === BINARY_CHARSET;
+    default:
+      return false;
+  }
+}
+
+/** A text-protocol value (the bytes of one lenenc string) in the text form observers see. */
+export function textValueText(bytes: Buffer, t: ValueType): string {
+  return isByteValued(t) ? `0x${bytes.toString('hex')}` : bytes.toString(stringEncoding(t));
+}
+
+/** One binary-protocol value in the text form observers see (readBinaryValue, bytes as hex). */
+export function observedBinaryValue(r: PayloadReader, t: ValueType): string {
+  return isByteValued(t) ? `0x${r.lenencBytes().toString('hex')}` : readBinaryValue(r, t);
 }
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');

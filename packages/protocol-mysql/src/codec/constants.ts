@@ -138,6 +138,26 @@ export function columnTypeName(type: number): string {
   return TYPE_NAMES[type] ?? `type_${type}`;
 }
 
+/**
+ * Type name of a column as its definition describes it. The blob family (the server sends 0xfc
+ * for every TEXT and BLOB column) is text unless the column has the binary character set: a TEXT
+ * column named `blob` would look like bytes to the result hooks, and masking's detectors skip bytes.
+ * Its size follows the length the server reports. MySQL's JSON
+ * type has its own code; MariaDB's JSON is a LONGTEXT, told apart only by extended type metadata,
+ * which querygate does not negotiate.
+ */
+export function columnTypeNameOf(column: { readonly type: number; readonly charset: number; readonly length: number }): string {
+  const { type } = column;
+  if (type < ColumnType.TINY_BLOB || type > ColumnType.BLOB || column.charset === BINARY_CHARSET) return columnTypeName(type);
+  const size = type === ColumnType.BLOB ? column.length : type === ColumnType.TINY_BLOB ? 0xff : type === ColumnType.MEDIUM_BLOB ? 0xffffff : 0xffffffff;
+  // The length is in bytes: the type's maximum in characters times the character set's widest
+  // character (up to 4), so each type's range is [max, 4 * max] and the ranges do not overlap.
+  if (size <= 4 * 0xff) return 'tinytext';
+  if (size <= 4 * 0xffff) return 'text';
+  if (size <= 4 * 0xffffff) return 'mediumtext';
+  return 'longtext';
+}
+
 /** Column definition flags that matter for value conversion. */
 export const ColumnFlag = {
   NOT_NULL: 0x1,

@@ -178,7 +178,12 @@ export class ClientSession implements RelayHost {
       if (p.seq !== 1) throw new MalformedPacket(`handshake response with sequence id ${p.seq}`);
       if (isSslRequest(p.payload)) {
         if (!this.services.secureContext) throw new MalformedPacket('TLS requested but not offered');
-        if (inbox.detach().length > 0) throw new MalformedPacket('bytes after the SSL request');
+        // mysql2 writes its ClientHello right behind the SSLRequest, often in the same segment:
+        // those bytes are the TLS socket's. Put back into the paused socket, TLSSocket reads
+        // them first, as if they had arrived after the upgrade.
+        const hello = inbox.detach();
+        this.socket.pause();
+        if (hello.length > 0) this.socket.unshift(hello);
         const secure = new TLSSocket(this.socket, { isServer: true, secureContext: this.services.secureContext });
         secure.on('error', (err) => this.log('debug', 'client TLS error', { error: err.message }));
         this.socket = secure;
@@ -328,7 +333,12 @@ export class ClientSession implements RelayHost {
         return verifyNativePassword(response, this.scramble, local.mysqlNative)
           ? { identity: local.identity, seq } : fail('wrong password');
       }
-      if (current === 'caching_sha2_password' && !emptyProof) {
+      // A user querygate does not know presents a secret it must see (an OIDC token). Without TLS,
+      // caching_sha2's full authentication would make a client RSA-encrypt it, and a JWT does not
+      // fit the key: where the listener allows plaintext passwords, ask for it in clear instead.
+      // Over TLS the full authentication already carries it in clear, and needs no client opt-in.
+      const clearForUnknown = !local && !this.tls && runtime.config.allowPlaintextPasswords === true;
+      if (current === 'caching_sha2_password' && !emptyProof && !(clearForUnknown && !switched)) {
         if (local && verifyCachingSha2(response, this.scramble, local.sha256Twice)) {
           send(authMoreData(Buffer.from([3])));
           seq = (seq + 1) & 0xff;

@@ -1,7 +1,7 @@
-import type { GatewaySession, ResultColumn, RowTransform, Statement, StatementRun } from '@querygate/core';
+import type { GatewaySession, ResultColumn, RowTransform, ServerError, Statement, StatementRun } from '@querygate/core';
 import { GatewayError } from '@querygate/core';
 import { valueTypeOf } from '../codec/binaryValues';
-import { columnTypeName, Header, MAX_PACKET_PAYLOAD, ServerStatus } from '../codec/constants';
+import { columnTypeNameOf, Header, MAX_PACKET_PAYLOAD, ServerStatus } from '../codec/constants';
 import type { ColumnDefinition, ErrPacket, Packet, StmtPrepareOk } from '../codec/messages';
 import { PacketFramer } from '../codec/PacketFramer';
 import { affectedRowsOf, parseColumnDefinition, parseErr, parseStmtPrepareOk, statusOf } from '../codec/parser';
@@ -15,6 +15,8 @@ export type ResponseKind = 'query' | 'execute' | 'fetch' | 'prepare' | 'fieldLis
 export interface ResultPlan {
   readonly columns: readonly ColumnDefinition[];
   readonly transform: RowTransform | undefined;
+  /** The result set's rewriter, shared by the cursor's fetches (it counts the rows observed). */
+  readonly rewriter?: RowRewriter;
 }
 
 export interface ResponseRequest {
@@ -125,7 +127,7 @@ export class ResponseRelay {
     switch (req.kind) {
       case 'fetch':
         this.state = State.Rows;
-        this.setPlan(req.cursorPlan?.columns ?? [], req.cursorPlan?.transform);
+        this.setPlan(req.cursorPlan?.columns ?? [], req.cursorPlan?.transform, req.cursorPlan?.rewriter);
         break;
       case 'fieldList': this.state = State.Fields; break;
       case 'single': this.state = State.Single; break;
@@ -168,6 +170,10 @@ export class ResponseRelay {
       if (skip) {
         if (pos > flushFrom) this.host.writeClient(buf.subarray(flushFrom, pos));
         flushFrom = end;
+        if (this.replacement) {
+          this.host.writeClient(this.replacement);
+          this.replacement = undefined;
+        }
       }
       pos = end;
       if (this.ended) {
@@ -264,7 +270,7 @@ export class ResponseRelay {
       case State.Single:
         if (head === Header.OK) this.serverStatus = statusOf(payload);
         this.ended = true;
-        return false;
+        return head === Header.ERR ? this.relayErr(payload, seq).replaced : false;
       case State.First:
         if (head === Header.OK) {
           if (req.kind === 'prepare') return this.prepareOk(payload);
@@ -272,7 +278,7 @@ export class ResponseRelay {
           this.resultEnd(statusOf(payload));
           return false;
         }
-        if (head === Header.ERR) { this.failed(parseErr(payload)); return false; }
+        if (head === Header.ERR) return this.failed(payload, seq);
         if (head === Header.LOCAL_INFILE) {
           // Never offered, so a server should not ask; answer with an empty file and hide it.
           this.host.writeUpstream(frame(Buffer.alloc(0), seq + 1));
@@ -293,19 +299,22 @@ export class ResponseRelay {
         }
         return false;
       case State.ColumnsEof:
-        if (head === Header.ERR) { this.failed(parseErr(payload)); return false; }
+        if (head === Header.ERR) return this.failed(payload, seq);
         this.columnsDone(statusOf(payload));
         return false;
       case State.Rows:
-        if (head === Header.ERR) { this.failed(parseErr(payload)); return false; }
+        if (head === Header.ERR) return this.failed(payload, seq);
         if (head === Header.EOF && payload.length < MAX_PACKET_PAYLOAD && (this.host.deprecateEof || payload.length < 9)) {
           this.resultEnd(statusOf(payload));
           return false;
         }
         this.rows++;
-        if (this.rewriter) {
+        if (this.rewriter && !this.rewriter.idle) {
+          const { payload: out, rewritten } = this.rewriter.rewrite(payload);
+          this.maskedValues += rewritten;
+          if (out === payload) return false;
           // Rewritten here and emitted; the caller must not emit the original.
-          this.emitUnlessHeld(this.rewrite(payload));
+          this.emitUnlessHeld(out);
           return true;
         }
         return false;
@@ -325,7 +334,11 @@ export class ResponseRelay {
         this.ended = true;
         return false;
       case State.Fields:
-        if (head === Header.ERR || (head === Header.EOF && payload.length < MAX_PACKET_PAYLOAD)) this.ended = true;
+        if (head === Header.ERR) {
+          this.ended = true;
+          return this.relayErr(payload, seq).replaced;
+        }
+        if (head === Header.EOF && payload.length < MAX_PACKET_PAYLOAD) this.ended = true;
         return false;
       case State.Discard:
         if (head === Header.ERR) { this.ended = true; return true; }
@@ -402,7 +415,7 @@ export class ResponseRelay {
       columns = Object.freeze(this.columns.map((c): ResultColumn => Object.freeze({
         name: c.name,
         origin: c.orgTable !== '' && c.orgName !== '' ? Object.freeze({ schema: c.schema || undefined, table: c.orgTable, column: c.orgName }) : undefined,
-        type: columnTypeName(c.type),
+        type: columnTypeNameOf(c),
         typeId: c.type,
         format,
       })));
@@ -410,7 +423,7 @@ export class ResponseRelay {
     }
     const settle = (transform: RowTransform | undefined): void => {
       this.setPlan(this.columns, transform);
-      if (cursor) req.onCursor?.({ columns: this.columns, transform });
+      if (cursor) req.onCursor?.({ columns: this.columns, transform, rewriter: this.rewriter });
       this.holding = false;
       const held = this.held;
       this.held = [];
@@ -468,17 +481,43 @@ export class ResponseRelay {
     return definition;
   }
 
-  private setPlan(columns: readonly ColumnDefinition[], transform: RowTransform | undefined): void {
-    this.rewriter = transform && transform.columns.size > 0
-      ? new RowRewriter(columns.map(valueTypeOf), transform, this.binaryRows)
-      : undefined;
-    if (this.rewriter) for (const i of transform!.columns.keys()) { const c = columns[i]; if (c) this.maskedColumns.add(c.name); }
+  /**
+   * Keeps a plan that masks a column or observes rows (a recorded session's plan may do only the
+   * latter); a cursor's fetches pass the rewriter its execute made, which knows the rows observed.
+   */
+  private setPlan(columns: readonly ColumnDefinition[], transform: RowTransform | undefined, rewriter?: RowRewriter): void {
+    if (!RowRewriter.wanted(transform)) {
+      this.rewriter = undefined;
+      return;
+    }
+    this.rewriter = rewriter ?? new RowRewriter(columns.map(valueTypeOf), transform, this.binaryRows);
+    for (const i of transform.columns.keys()) { const c = columns[i]; if (c) this.maskedColumns.add(c.name); }
   }
 
-  private rewrite(payload: Buffer): Buffer {
-    const { payload: out, rewritten } = this.rewriter!.rewrite(payload);
-    this.maskedValues += rewritten;
-    return out;
+  /** Set in passthrough mode: a redacted ERR to write in place of the packet being skipped. */
+  private replacement: Buffer | undefined;
+
+  /**
+   * An upstream ERR as the plugins' error hooks let the client see it (a server quotes the value
+   * that broke a constraint or a cast). An unchanged ERR goes out as the bytes that arrived; a
+   * changed one is re-encoded with the same errno and SQLSTATE. `replaced`: do not forward the original.
+   */
+  private relayErr(payload: Buffer, seq: number): { err: ErrPacket; replaced: boolean } {
+    const err = parseErr(payload);
+    const original: ServerError = { code: String(err.errno), message: err.message };
+    let redacted: ServerError;
+    try {
+      redacted = this.host.gatewaySession.redactError(this.currentStatement(), original, this.req!.run);
+    } catch {
+      // redactError fails closed itself; this guards the session against a core bug all the same.
+      redacted = { code: original.code, message: 'the database\'s error text was withheld by the gateway' };
+    }
+    if (redacted === original || redacted.message === original.message) return { err, replaced: false };
+    const changed: ErrPacket = { errno: err.errno, sqlState: err.sqlState, message: redacted.message };
+    const bytes = errPacket(changed);
+    if (this.inspect || this.suspended) this.emitUnlessHeld(bytes);
+    else this.replacement = frame(bytes, seq);
+    return { err: changed, replaced: true };
   }
 
   private currentStatement(): Statement | undefined {
@@ -505,10 +544,13 @@ export class ResponseRelay {
     this.ended = true;
   }
 
-  private failed(err: ErrPacket): void {
+  /** The upstream answered with an ERR: the statement failed and the response ends. True: replaced. */
+  private failed(payload: Buffer, seq: number): boolean {
+    const { err, replaced } = this.relayErr(payload, seq);
     this.completeCurrent({ code: String(err.errno), message: err.message });
     this.statementIndex = Number.MAX_SAFE_INTEGER;
     this.ended = true;
+    return replaced;
   }
 
   private completeCurrent(error: { code: string; message: string } | undefined): void {

@@ -22,6 +22,8 @@ export interface MysqlGatewayOptions {
   readonly listener?: MysqlListenerOptions;
   /** Extra YAML lines for the listener entry (indented by the helper), e.g. `allowPlaintextPasswords: true`. */
   readonly listenerYaml?: readonly string[];
+  /** Extra top-level YAML lines, e.g. `recording: { dir: ... }`. */
+  readonly gatewayYaml?: readonly string[];
   /** Override of the upstream (e.g. a closed port). */
   readonly upstream?: { readonly host: string; readonly port: number; readonly password?: string };
 }
@@ -69,6 +71,7 @@ export async function startMysqlGateway(options: MysqlGatewayOptions = {}): Prom
     '  - use: test-interceptors',
     'audit: { sinks: [] }',
     'logging: { level: error }',
+    ...(options.gatewayYaml ?? []),
     '',
   ].join('\n');
   const { config } = parseConfig(yaml, 'test.yaml', { env });
