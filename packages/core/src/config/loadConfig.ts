@@ -75,7 +75,8 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   });
   const listens = new Set<string>();
   config.listeners.forEach((l, i) => {
-    if (listens.has(l.listen)) problems.push({ path: `listeners[${i}].listen`, line: lineOf(['listeners', i, 'listen']), message: `address ${l.listen} is used by another listener` });
+    // Port 0 asks the OS for a free port, so two listeners may both say it (tests do).
+    if (listens.has(l.listen) && !l.listen.endsWith(':0')) problems.push({ path: `listeners[${i}].listen`, line: lineOf(['listeners', i, 'listen']), message: `address ${l.listen} is used by another listener` });
     listens.add(l.listen);
   });
   config.access?.forEach((rule, i) => rule.listeners.forEach((name, j) => {

@@ -15,7 +15,7 @@ import { RowRewriter } from '../../src/session/RowRewriter';
 import {
   chunks, describeError, formatFinding, fuzzDecoder, fuzzIterations, fuzzSeed, hashBytes, mutate, Rng, stableText,
   type DecoderSpec, type LengthField, type MutateOptions,
-} from './fuzzKit';
+} from '../../../../test/fuzz/fuzzKit';
 import * as wire from './wire';
 
 const SEED = fuzzSeed();

@@ -11,7 +11,7 @@ import { createConnection, type Connection, type RowDataPacket } from 'mysql2/pr
 import { GatewayError, Verdicts, type Interceptor } from '@querygate/core';
 import { describeWith, mariadbConfig } from '../../../../test/services';
 import { ALICE, BOB, startMysqlGateway, type MysqlGateway } from '../helpers/mysqlGateway';
-import { fuzzSeed, iterationRng, mutate, type LengthField, type MutateOptions, type Rng } from './fuzzKit';
+import { fuzzSeed, iterationRng, mutate, type LengthField, type MutateOptions, type Rng } from '../../../../test/fuzz/fuzzKit';
 import { cachingSha2Token, handshakeResponse, login, RawSession, scrambleOf, splitPackets } from './rawSession';
 import { commands, handshakeResponse41, nul, packet, sslRequest, u8 } from './wire';
 

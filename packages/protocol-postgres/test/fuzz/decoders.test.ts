@@ -13,7 +13,7 @@ import { ScramServerExchange } from '../../src/session/ScramServerExchange';
 import {
   chunks, describeError, formatFinding, fuzzDecoder, fuzzIterations, fuzzSeed, hashBytes, mutate, Rng, stableText,
   timeBoxed, type DecoderSpec, type LengthField, type MutateOptions,
-} from './fuzzKit';
+} from '../../../../test/fuzz/fuzzKit';
 import { backendBodies, backendStream, be32, frontendBodies, frontendStream, hex, tagged, untagged } from './wire';
 
 const SEED = fuzzSeed();

@@ -11,7 +11,7 @@ import { Client } from 'pg';
 import { GatewayError, Verdicts, type Interceptor } from '@querygate/core';
 import { describeWith, pgClientConfig } from '../../../../test/services';
 import { ALICE, startTestGateway, type TestGateway } from '../helpers/testGateway';
-import { fuzzSeed, iterationRng, mutate, type LengthField, type Rng } from './fuzzKit';
+import { fuzzSeed, iterationRng, mutate, type LengthField, type Rng } from '../../../../test/fuzz/fuzzKit';
 import { errorFields, loginCleartext, loginScram, RawSession, scramFinal, scramFirstHalf, splitMessages, startupPacket } from './rawSession';
 import { be32, CANCEL_REQUEST, cstr, frontendBodies as F, GSSENC_REQUEST, SSL_REQUEST, startupBody, tagged, untagged } from './wire';
 

@@ -2,7 +2,7 @@
 // and a runner that time-boxes the decoder calls, shrinks failing inputs and reports each problem
 // with the seed and iteration that reproduce it. Kept free of the codec under test.
 //
-// The same file exists in packages/protocol-postgres/test/fuzz: each package's tests stand alone.
+// Shared by packages/protocol-postgres/test/fuzz and packages/protocol-mysql/test/fuzz.
 import { createContext, Script } from 'node:vm';
 
 /** Fixed by default so CI runs are reproducible; QUERYGATE_FUZZ_SEED overrides it. */
