@@ -109,6 +109,7 @@ listeners:
     protocol: postgres
     listen: 127.0.0.1:${port}
     allowPlaintextPasswords: true
+    maxConnections: 6000
     upstream: { host: 127.0.0.1, port: ${pg.port}, user: app, password: "\${env:BENCH_PG_PASSWORD}", tls: { mode: disable } }
   - name: mysql
     protocol: mysql
@@ -241,6 +242,14 @@ async function idleSessions(port, user, password, count, pid) {
   return { sessions: count, rssBeforeMiB: +(before / 2 ** 20).toFixed(1), rssAfterMiB: +(after / 2 ** 20).toFixed(1), kbPerSession: +((after - before) / 1024 / count).toFixed(1) };
 }
 
+/** Written after every section, so an interrupted run keeps what it measured. */
+function saveResults() {
+  mkdirSync(join(here, 'results'), { recursive: true });
+  const file = join(here, 'results', `bench-${results.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  return file;
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'querygate-bench-'));
   chownSync(dir, serviceUid().uid, serviceUid().gid);
@@ -297,6 +306,7 @@ async function main() {
         const row = { workload: w.name, ...summary, ratio: { querygateVsDirect: +(summary.querygate.tps / summary.direct.tps).toFixed(3), querygateVsPgbouncer: +(summary.querygate.tps / summary.pgbouncer.tps).toFixed(3), pgbouncerVsDirect: +(summary.pgbouncer.tps / summary.direct.tps).toFixed(3) }, addedP50us: summary.querygate.p50us - summary.direct.p50us, querygatePeakRssMiB: +(peakRss / 2 ** 20).toFixed(1) };
         results.pgbench.push(row);
         log(`  => ${w.name}: querygate/direct ${row.ratio.querygateVsDirect}x, querygate/pgbouncer ${row.ratio.querygateVsPgbouncer}x, pgbouncer/direct ${row.ratio.pgbouncerVsDirect}x, added p50 ${row.addedP50us} us, proxy CPU/tx querygate ${summary.querygate.cpuUsPerTx} us vs pgbouncer ${summary.pgbouncer.cpuUsPerTx} us`);
+        saveResults();
       }
     }
 
@@ -311,6 +321,7 @@ async function main() {
         const d = median(runs.direct.map((r) => r.tps)); const q = median(runs.querygate.map((r) => r.tps));
         results.sysbench.push({ workload: `${test} t8`, direct: { tps: d, runs: runs.direct }, querygate: { tps: q, runs: runs.querygate }, ratio: { querygateVsDirect: +(q / d).toFixed(3) } });
         log(`  => ${test}: querygate/direct ${(q / d).toFixed(3)}x`);
+        saveResults();
       }
     }
 
@@ -334,6 +345,7 @@ async function main() {
         clearInterval(sampler);
         results.mask.push({ rows: masked.rows, directSeconds: +direct.seconds.toFixed(2), querygateUnmaskedSeconds: +unmasked.seconds.toFixed(2), querygateMaskedSeconds: +masked.seconds.toFixed(2), ratioMaskedVsDirect: +(direct.seconds / masked.seconds).toFixed(3), ratioMaskedVsUnmasked: +(unmasked.seconds / masked.seconds).toFixed(3), querygatePeakRssMiB: +(peak / 2 ** 20).toFixed(1) });
         log(`  mask 1M rows: direct ${direct.seconds.toFixed(2)} s, querygate unmasked ${unmasked.seconds.toFixed(2)} s, masked ${masked.seconds.toFixed(2)} s (${masked.rows} rows)`);
+        saveResults();
       }
     }
 
@@ -342,6 +354,7 @@ async function main() {
         const r = await idleSessions(qg.port, 'bench', 'benchpw', n, qg.proc.pid);
         results.idle.push(r);
         log(`  idle ${n}: ${r.kbPerSession} KB RSS per session (querygate ${r.rssBeforeMiB} -> ${r.rssAfterMiB} MiB)`);
+        saveResults();
       }
     }
   } finally {
@@ -349,9 +362,7 @@ async function main() {
     bouncer?.stop();
     await Promise.allSettled([pg.stop(), maria.stop(), kafka.destroy()]);
   }
-  mkdirSync(join(here, 'results'), { recursive: true });
-  const file = join(here, 'results', `bench-${results.startedAt.replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(results, null, 2));
+  const file = saveResults();
   log(`bench: results written to ${file}`);
   process.stdout.write(JSON.stringify({ pgbench: results.pgbench.map((r) => ({ workload: r.workload, direct: r.direct.tps, pgbouncer: r.pgbouncer.tps, querygate: r.querygate.tps, ...r.ratio, addedP50us: r.addedP50us, querygateCpuUsPerTx: r.querygate.cpuUsPerTx, pgbouncerCpuUsPerTx: r.pgbouncer.cpuUsPerTx })), sysbench: results.sysbench.map((r) => ({ workload: r.workload, direct: r.direct.tps, querygate: r.querygate.tps, ...r.ratio })), mask: results.mask, idle: results.idle }, null, 2) + '\n');
 }
