@@ -55,8 +55,11 @@ export async function runDemo(args: readonly string[]): Promise<number> {
     process.stderr.write(`
 querygate demo is running (config: ${file}).
   try:    PGPASSWORD=${password} psql "host=127.0.0.1 port=${port} user=demo dbname=app sslmode=disable"
-          then:  SELECT * FROM users;   DROP DATABASE app;   DELETE FROM orders;
-  admin:  http://127.0.0.1:${adminPort}/healthz
+          then:  SELECT * FROM users;     (emails and SSNs masked; user "dba" sees them in clear)
+                 DROP DATABASE app;       (refused by a guardrail)
+                 DELETE FROM orders;      (waits for approval: approve it in the console below)
+  approvals console: http://127.0.0.1:${adminPort}/console/approvals  (log in as dba / ${password})
+  sessions console:  http://127.0.0.1:${adminPort}/console/sessions
   audit:  ${loaded.config.audit.sinks.map((s) => (s.type === 'file' ? s.path : s.type)).join(', ')}
 Ctrl-C stops the gateway and the demo database.
 `);
