@@ -39,7 +39,7 @@ const SETUP = [
 /** Everything a slipped-through attack in the corpus would change, as one text. */
 const SNAPSHOT = `SELECT CONCAT_WS('\\n',
   CONCAT('databases: ', (SELECT GROUP_CONCAT(schema_name ORDER BY schema_name) FROM information_schema.schemata WHERE schema_name LIKE 'qg\\_victim%')),
-  CONCAT('tables: ', (SELECT GROUP_CONCAT(CONCAT(table_schema, '.', table_name) ORDER BY table_schema, table_name) FROM information_schema.tables WHERE table_name LIKE 'qg%')),
+  CONCAT('tables: ', (SELECT GROUP_CONCAT(CONCAT(table_schema, '.', table_name) ORDER BY table_schema, table_name) FROM information_schema.tables WHERE table_name REGEXP '^qg_(victim|stolen)' OR table_schema LIKE 'qg\\_victim%')),
   CONCAT('victim: ', (SELECT GROUP_CONCAT(CONCAT(id, ':', v) ORDER BY id) FROM app.qg_victim)),
   CONCAT('log: ', (SELECT COUNT(*) FROM app.qg_victim_log)),
   CONCAT('canary: ', (SELECT next_not_cached_value FROM app.qg_canary)),

@@ -13,7 +13,7 @@ interface RawGuardrails { readonly default?: string; readonly rules: readonly Ra
 export function demoGuardrails(): RawGuardrails {
   // `{{port}}` placeholders are filled in by `querygate demo`; any number will do for reading rules.
   const text = readFileSync(DEMO_CONFIG, 'utf8').replace(/\{\{\w+\}\}/g, '1');
-  const { config } = parseConfig(text, DEMO_CONFIG, { env: { QG_DEMO_UPSTREAM_PASSWORD: 'x', QG_DEMO_PASSWORD: 'x' } });
+  const { config } = parseConfig(text, DEMO_CONFIG, { env: { QG_DEMO_UPSTREAM_PASSWORD: 'x', QG_DEMO_PASSWORD: 'x', QG_DEMO_MASKING_KEY: 'x'.repeat(32) } });
   const plugin = config.plugins.find((p) => p.use === 'guardrails');
   if (!plugin) throw new Error(`${DEMO_CONFIG} configures no guardrails plugin`);
   return plugin.options as RawGuardrails;

@@ -31,7 +31,8 @@ const SETUP = [
 const SNAPSHOT = `SELECT json_build_object(
   'databases', (SELECT json_agg(datname ORDER BY datname) FROM pg_database WHERE datname LIKE 'qg_victim%'),
   'schemas', (SELECT json_agg(nspname ORDER BY nspname) FROM pg_namespace WHERE nspname LIKE 'qg%'),
-  'tables', (SELECT json_agg(schemaname || '.' || tablename ORDER BY 1) FROM pg_tables WHERE tablename LIKE 'qg%' OR schemaname LIKE 'qg%'),
+  -- Only the names the corpus touches: other test files share this server and create their own qg_* tables.
+  'tables', (SELECT json_agg(schemaname || '.' || tablename ORDER BY 1) FROM pg_tables WHERE tablename ~ '^qg_(victim|stolen)' OR schemaname LIKE 'qg\\_victim%'),
   'victim', (SELECT string_agg(id || ':' || v, ',' ORDER BY id) FROM qg_victim),
   'victimAcl', (SELECT relacl::text FROM pg_class WHERE oid = 'qg_victim'::regclass),
   'log', (SELECT count(*) FROM qg_victim_log),
