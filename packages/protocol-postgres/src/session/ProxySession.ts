@@ -135,20 +135,12 @@ export class ProxySession {
   private clientFull = false;
   private upstreamFull = false;
   private readonly simpleRun: StatementRun;
-  // Coalesced pass-through ranges: consecutive forwarded messages of one chunk go out as one slice.
-  private upBuf: Buffer | undefined;
-  private upStart = 0;
-  private upEnd = 0;
-  private downBuf: Buffer | undefined;
-  private downStart = 0;
-  private downEnd = 0;
 
   constructor(private readonly options: ProxySessionOptions) {
     this.client = options.client;
     this.upstream = options.upstream;
     this.gs = options.session;
     const onNotice = (text: string): void => {
-      this.flushToClient();
       this.clientOut.push(noticeResponse({ S: 'NOTICE', V: 'NOTICE', C: '00000', M: text }));
     };
     this.simpleRun = { via: 'simple', onNotice };
@@ -157,12 +149,12 @@ export class ProxySession {
     const clientHandler: MessageHandler = {
       onMessage: (f) => this.fromClient(f),
       // A batch of client messages is one write upstream now, not on a later tick.
-      onBatchEnd: () => { this.flushToUpstream(); this.upstreamOut.flush(); },
+      onBatchEnd: () => this.upstreamOut.flush(),
       onFailure: (err) => this.fail(err),
     };
     const upstreamHandler: MessageHandler = {
       onMessage: (f) => this.fromUpstream(f),
-      onBatchEnd: () => { this.flushToClient(); this.clientOut.flush(); },
+      onBatchEnd: () => this.clientOut.flush(),
       onFailure: (err) => this.fail(err),
     };
     this.clientPump = new MessagePump(clientHandler);
@@ -211,7 +203,6 @@ export class ProxySession {
   /** Ends the session now with `error` as FATAL. */
   terminate(error: GatewayError, reason: 'shutdown' | 'error' | 'upstream_closed'): void {
     if (this.closed) return;
-    this.flushToClient();
     this.clientOut.end(errorMessage(error, 'FATAL'));
     this.close(reason);
   }
@@ -237,7 +228,6 @@ export class ProxySession {
         return;
       case Frontend.FunctionCall: return this.onFunctionCall(f);
       case Frontend.Terminate:
-        this.flushToUpstream();
         this.upstreamOut.push(terminateMessage());
         this.upstreamOut.end();
         this.clientOut.end();
@@ -257,7 +247,7 @@ export class ProxySession {
     const start = f.start;
     const end = f.end;
     if (verdict instanceof Promise) {
-      this.flushToUpstream();
+      this.upstreamOut.seal();
       return verdict.then((decided) => this.afterQuery(decided, buf, start, end, statements, run));
     }
     this.afterQuery(verdict, buf, start, end, statements, run);
@@ -283,7 +273,7 @@ export class ProxySession {
     const start = f.start;
     const end = f.end;
     if (verdict instanceof Promise) {
-      this.flushToUpstream();
+      this.upstreamOut.seal();
       return verdict.then((decided) => this.afterParse(decided, buf, start, end, parse.name, statements));
     }
     this.afterParse(verdict, buf, start, end, parse.name, statements);
@@ -334,7 +324,6 @@ export class ProxySession {
       // Result hooks need the columns, and a client that did not Describe gets no RowDescription:
       // ask upstream ourselves and swallow the answer.
       portal.described = true;
-      this.flushToUpstream();
       this.upstreamOut.push(describe('P', execute.portal));
       if (!this.upstreamSkipping) {
         const op = new Op(OpKind.DescribePortal, NO_STATEMENTS, undefined, portal);
@@ -373,7 +362,7 @@ export class ProxySession {
     const buf = f.buffer;
     const start = f.start;
     const end = f.end;
-    this.flushToUpstream();
+    this.upstreamOut.seal();
     const run: StatementRun = {
       via: 'function_call',
       parameters: call.arguments.map((a, i) => {
@@ -408,21 +397,7 @@ export class ProxySession {
   }
 
   private forward(buf: Buffer, start: number, end: number): void {
-    if (buf === this.upBuf && start === this.upEnd) {
-      this.upEnd = end;
-      return;
-    }
-    this.flushToUpstream();
-    this.upBuf = buf;
-    this.upStart = start;
-    this.upEnd = end;
-  }
-
-  private flushToUpstream(): void {
-    const buf = this.upBuf;
-    if (buf === undefined) return;
-    this.upBuf = undefined;
-    this.upstreamOut.push(buf.subarray(this.upStart, this.upEnd));
+    this.upstreamOut.pushRange(buf, start, end);
   }
 
   // ---------------------------------------------------------------- upstream -> client
@@ -516,7 +491,6 @@ export class ProxySession {
     const tag = parseCommandTag(f.buffer, f.bodyStart, f.end);
     if (plan.refused) {
       const refused = plan.refused;
-      this.flushToClient();
       this.clientOut.push(errorMessage(refused, 'ERROR'));
       this.completeStatement(op, statement, undefined, { code: refused.code, message: refused.message });
       if (op.kind === OpKind.Execute) {
@@ -611,7 +585,6 @@ export class ProxySession {
     for (const [code, value] of Object.entries(text)) {
       if (value !== undefined && !(code in out)) out[code] = value;
     }
-    this.flushToClient();
     this.clientOut.push(errorResponse(out));
     return { code: original.code, message: redacted.message };
   }
@@ -649,7 +622,7 @@ export class ProxySession {
     const bodyStart = f.bodyStart;
     const planned = this.planResult(buf, bodyStart, end, statement, run, plan);
     if (planned === undefined) { finish(); return; }
-    this.flushToClient();
+    this.clientOut.seal();
     return planned.then(finish);
   }
 
@@ -732,7 +705,7 @@ export class ProxySession {
     try {
       const plan = this.gs.planResult({ statement, columns, source: 'copy' }, run);
       if (plan instanceof Promise) {
-        this.flushToClient();
+        this.clientOut.seal();
         return plan.then(decide, (err: unknown) => { op.refused = GatewayError.from(err); });
       }
       decide(plan);
@@ -793,7 +766,6 @@ export class ProxySession {
       }
     }
     if (masks.size === 0) { this.pass(f); return; }
-    this.flushToClient();
     this.clientOut.push(dataRow(values));
   }
 
@@ -802,21 +774,7 @@ export class ProxySession {
   }
 
   private passBytes(buf: Buffer, start: number, end: number): void {
-    if (buf === this.downBuf && start === this.downEnd) {
-      this.downEnd = end;
-      return;
-    }
-    this.flushToClient();
-    this.downBuf = buf;
-    this.downStart = start;
-    this.downEnd = end;
-  }
-
-  private flushToClient(): void {
-    const buf = this.downBuf;
-    if (buf === undefined) return;
-    this.downBuf = undefined;
-    if (this.downEnd > this.downStart) this.clientOut.push(buf.subarray(this.downStart, this.downEnd));
+    this.clientOut.pushRange(buf, start, end);
   }
 
   // ---------------------------------------------------------------- the op queue
@@ -832,7 +790,6 @@ export class ProxySession {
   /** A refusal (or ReadyForQuery when `bytes` is undefined) sent once everything before it was answered. */
   private pushLocal(bytes: Buffer | undefined): void {
     if (this.head >= this.ops.length) {
-      this.flushToClient();
       this.clientOut.push(bytes ?? readyForQuery(this.lastStatus));
       return;
     }
@@ -853,13 +810,12 @@ export class ProxySession {
   private afterPop(): void {
     while (this.head < this.ops.length && this.ops[this.head]!.kind === OpKind.Local) {
       const local = this.ops[this.head++]!;
-      this.flushToClient();
       this.clientOut.push(local.local ?? readyForQuery(this.lastStatus));
     }
     if (this.head >= this.ops.length) {
       if (this.head > 64) { this.ops = []; this.head = 0; }
       if (this.closing) {
-        this.flushToClient();
+        this.clientOut.seal();
         this.terminate(new GatewayError('QG_SHUTTING_DOWN'), 'shutdown');
       }
     }
