@@ -12,6 +12,7 @@ import { GatewayError, Verdicts, type Interceptor } from '@querygate/core';
 import { describeWith, mariadbConfig } from '../../../../test/services';
 import { ALICE, BOB, startMysqlGateway, type MysqlGateway } from '../helpers/mysqlGateway';
 import { fuzzSeed, iterationRng, mutate, type LengthField, type MutateOptions, type Rng } from '../../../../test/fuzz/fuzzKit';
+import { eventually, pool } from '../../../../test/fuzz/concurrency';
 import { cachingSha2Token, handshakeResponse, login, RawSession, scrambleOf, splitPackets } from './rawSession';
 import { commands, handshakeResponse41, nul, packet, sslRequest, u8 } from './wire';
 
@@ -135,25 +136,6 @@ async function fuzzOne(port: number, index: number): Promise<Outcome> {
     if (text.includes('internal gateway error')) problems.push(`internal error: ${text}`);
   }
   return { index, phase, garbage: garbage.toString('hex').slice(0, 200), ending, errnos, problems };
-}
-
-async function pool<T>(count: number, width: number, job: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array<T>(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < count) { const i = next++; out[i] = await job(i); }
-  }));
-  return out;
-}
-
-async function eventually(probe: () => Promise<number> | number, expected: number, ms: number): Promise<number> {
-  const deadline = Date.now() + ms;
-  let value = await probe();
-  while (value !== expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await probe();
-  }
-  return value;
 }
 
 describeWith('mariadb')(`the gateway keeps serving while raw sockets send garbage (seed 0x${SEED.toString(16)})`, () => {

@@ -12,6 +12,7 @@ import { GatewayError, Verdicts, type Interceptor } from '@querygate/core';
 import { describeWith, pgClientConfig } from '../../../../test/services';
 import { ALICE, startTestGateway, type TestGateway } from '../helpers/testGateway';
 import { fuzzSeed, iterationRng, mutate, type LengthField, type Rng } from '../../../../test/fuzz/fuzzKit';
+import { eventually, pool } from '../../../../test/fuzz/concurrency';
 import { errorFields, loginCleartext, loginScram, RawSession, scramFinal, scramFirstHalf, splitMessages, startupPacket } from './rawSession';
 import { be32, CANCEL_REQUEST, cstr, frontendBodies as F, GSSENC_REQUEST, SSL_REQUEST, startupBody, tagged, untagged } from './wire';
 
@@ -149,25 +150,6 @@ async function fuzzOne(port: number, index: number): Promise<Outcome> {
     if (f.M === 'internal gateway error') problems.push(`internal error: ${JSON.stringify(f)}`);
   }
   return { index, phase, garbage: garbage.toString('hex').slice(0, 200), ending, sqlstates, problems };
-}
-
-async function pool<T>(count: number, width: number, job: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array<T>(count);
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < count) { const i = next++; out[i] = await job(i); }
-  }));
-  return out;
-}
-
-async function eventually(probe: () => Promise<number> | number, expected: number, ms: number): Promise<number> {
-  const deadline = Date.now() + ms;
-  let value = await probe();
-  while (value !== expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    value = await probe();
-  }
-  return value;
 }
 
 describeWith('postgres')(`the gateway keeps serving while raw sockets send garbage (seed 0x${SEED.toString(16)})`, () => {
