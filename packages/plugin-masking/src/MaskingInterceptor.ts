@@ -1,7 +1,7 @@
 import {
   GatewayError, Verdicts,
   type ErrorContext, type Interceptor, type ResultColumn, type ResultSet, type ServerError, type ServerErrorText,
-  type Statement, type StatementContext, type Verdict,
+  type Session, type Statement, type StatementContext, type Verdict,
 } from '@querygate/core';
 import { BoundedCache } from './BoundedCache';
 import type { ActiveRules, MaskingPlan, MaskingPolicy, StatementAssessment } from './MaskingPolicy';
@@ -27,7 +27,7 @@ export class MaskingInterceptor implements Interceptor {
 
   constructor(
     readonly policy: MaskingPolicy,
-    private readonly resolver: () => ViewResolver | undefined = () => undefined,
+    private readonly resolver: (session: Session) => ViewResolver | undefined = () => undefined,
     readonly name = 'masking',
   ) {
     this.assessments = new BoundedCache(policy.options.cacheSize);
@@ -38,7 +38,7 @@ export class MaskingInterceptor implements Interceptor {
     const session = context.session;
     const rules = this.policy.rulesFor(session);
     if (rules.exempt) return undefined;
-    const assessment = this.assessment(statement, rules, this.resolver(), context);
+    const assessment = this.assessment(statement, rules, this.resolver(session), context);
     if (assessment.defersSensitiveRows) this.policy.noteDeferred(session);
     if (assessment.sensitiveReads.length > 0 || assessment.readsUnknown) this.policy.noteReadSensitive(session);
     if (assessment.refusal) return Verdicts.deny(assessment.refusal);
@@ -55,7 +55,7 @@ export class MaskingInterceptor implements Interceptor {
     const rules = this.policy.rulesFor(session);
     if (rules.exempt) return undefined;
     if (WARNINGS_LISTING.test(result.statement.text) && this.policy.hasReadSensitive(session)) return this.warningsPlan(result);
-    const resolver = this.resolver();
+    const resolver = this.resolver(session);
     const deferred = this.policy.hasDeferred(session) ? 'd' : '';
     const key = `${rules.key}\u0000${catalogKey(resolver, context)}\u0000${session.protocol}${deferred}\u0000${result.source}\u0000${result.statement.fingerprint}\u0000${signature(result.columns)}`;
     let entry = this.plans.get(key);
@@ -98,7 +98,7 @@ export class MaskingInterceptor implements Interceptor {
     const statement = context.statement;
     let sensitive = this.policy.hasDeferred(session);
     if (!sensitive && statement) {
-      const assessment = this.assessment(statement, rules, this.resolver(), context);
+      const assessment = this.assessment(statement, rules, this.resolver(session), context);
       sensitive = assessment.sensitiveReads.length > 0 || assessment.readsUnknown;
     }
     if (!sensitive && (statement === undefined || statement.kind === 'tcl')) sensitive = this.policy.hasReadSensitive(session);

@@ -25,11 +25,15 @@ export class StaticViewResolver implements ViewResolver {
   }
 
   describe(relation: ObjectRef): RelationInfo {
+    return this.declared(relation) ?? { kind: 'table' };
+  }
+
+  /** The declared view, or undefined when the options do not declare it. */
+  declared(relation: ObjectRef): RelationInfo | undefined {
     return this.views.get(relationKey(relation))
       // Schemas are optional on either side: a declared `public.v` is found for a read of `v`
       // (search_path decides at run time; masking more is the safe side), a declared `v` for `public.v`.
-      ?? (relation.schema === undefined ? this.findByName(relation.name) : this.views.get(relation.name.toLowerCase()))
-      ?? { kind: 'table' };
+      ?? (relation.schema === undefined ? this.findByName(relation.name) : this.views.get(relation.name.toLowerCase()));
   }
 
   private findByName(name: string): RelationInfo | undefined {

@@ -1,7 +1,8 @@
-import { definePlugin, type QuerygatePlugin } from '@querygate/core';
+import { definePlugin, RelationCatalogCapability, type QuerygatePlugin, type RelationCatalog, type Session } from '@querygate/core';
 import { MaskingInterceptor } from './MaskingInterceptor';
 import { parseMaskingOptions } from './MaskingOptions';
 import { MaskingPolicy } from './MaskingPolicy';
+import type { StaticViewResolver } from './StaticViewResolver';
 import { ViewResolverCapability, type ViewResolver } from './ViewResolver';
 
 /**
@@ -13,12 +14,23 @@ export const maskingPlugin: QuerygatePlugin = definePlugin({
   register(context) {
     const options = parseMaskingOptions(context.options);
     const policy = new MaskingPolicy(options);
-    // The catalog resolver may be provided after this plugin registers (by a protocol adapter):
-    // look it up until found.
-    let found: ViewResolver | undefined;
-    const resolver = (): ViewResolver | undefined => {
-      found ??= context.use(ViewResolverCapability);
-      return found ?? options.views;
+    // Asked for here, at registration, so adapters know to keep catalog snapshots.
+    const catalogs = context.use(RelationCatalogCapability);
+    const withDeclared = new WeakMap<RelationCatalog, ViewResolver>();
+    // An operator's own resolver may be provided by a plugin registered after this one: look it
+    // up until found.
+    let operator: ViewResolver | undefined;
+    const resolver = (session: Session): ViewResolver | undefined => {
+      operator ??= context.use(ViewResolverCapability);
+      if (operator) return operator;
+      const catalog = catalogs?.of(session);
+      if (!catalog || !options.views) return catalog ?? options.views;
+      let combined = withDeclared.get(catalog);
+      if (!combined) {
+        combined = catalogFirst(options.views, catalog);
+        withDeclared.set(catalog, combined);
+      }
+      return combined;
     };
     context.addInterceptor(new MaskingInterceptor(policy, resolver));
     context.logger.info('masking enabled', {
@@ -28,3 +40,15 @@ export const maskingPlugin: QuerygatePlugin = definePlugin({
     });
   },
 });
+
+/**
+ * The catalog answers first: a declared view matches loosely (a declared `db.v` answers for any
+ * `v`), so on a gateway with several listeners one declared for another database must not shadow
+ * what this database's catalog knows. Declared views fill in relations the catalog does not know.
+ */
+function catalogFirst(declared: StaticViewResolver, catalog: RelationCatalog): ViewResolver {
+  return {
+    get version() { return catalog.version; },
+    describe: (relation, session) => catalog.describe(relation, session) ?? declared.declared(relation),
+  };
+}

@@ -136,19 +136,7 @@ export class GatewaySession {
    * every hook is.
    */
   judge(statements: readonly Statement[], run: StatementRun): Decided | Promise<Decided> {
-    if (this.trail.strict && !this.trail.healthy) {
-      const error = new GatewayError('QG_AUDIT_UNAVAILABLE');
-      for (const statement of statements) {
-        this.auditDecision('statement.denied', statement, 'deny', error);
-        this.observers.metrics?.denied.inc();
-        if (this.observed) {
-          const tracked = this.track(statement, run, undefined, true);
-          this.observeVerdict(tracked, Verdicts.deny(error));
-          this.untrack(tracked);
-        }
-      }
-      return Verdicts.deny(error);
-    }
+    if (this.trail.strict && !this.trail.healthy) return this.refuse(statements, run, new GatewayError('QG_AUDIT_UNAVAILABLE'));
     const context = this.context(run);
     const all = flatten(statements);
     if (!this.observed) return this.judgeFrom(all, 0, context, run, undefined);
@@ -161,6 +149,26 @@ export class GatewaySession {
     }
     this.settle(message, decided, run);
     return decided;
+  }
+
+  /**
+   * Refuses a message without asking the hooks, when the gateway cannot judge it (the audit trail
+   * is down, the catalog the hooks need could not be read): audited and observed like any denial.
+   */
+  refuse(statements: readonly Statement[], run: StatementRun, error: GatewayError): Decided {
+    const denied = Verdicts.deny(error);
+    for (const statement of statements) {
+      this.statements++;
+      this.denied++;
+      this.auditDecision('statement.denied', statement, 'deny', error);
+      this.observers.metrics?.denied.inc();
+      if (this.observed) {
+        const tracked = this.track(statement, run, undefined, true);
+        this.observeVerdict(tracked, denied);
+        this.untrack(tracked);
+      }
+    }
+    return denied;
   }
 
   private judgeFrom(

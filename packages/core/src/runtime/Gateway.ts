@@ -20,6 +20,7 @@ import { Pipeline } from '../pipeline/Pipeline';
 import type { AdminRouteHandler, Capability, PluginContext, QuerygatePlugin } from '../Plugin';
 import { PluginOptionsError } from '../Plugin';
 import { Recorder } from '../recording/Recorder';
+import { RelationCatalogCapability, type RelationCatalog } from '../Relations';
 import type { Protocol, Session } from '../Session';
 import { GatewayMetrics } from '../telemetry/GatewayMetrics';
 import { Metrics } from '../telemetry/Metrics';
@@ -72,6 +73,10 @@ export class Gateway {
   private draining = false;
   private stopped = false;
   readonly sessions = new Map<string, GatewaySession>();
+  /** Relation catalogs by listener name, as adapters provide them. */
+  private readonly relationCatalogs = new Map<string, RelationCatalog>();
+  /** Names of capabilities plugins looked up at registration. */
+  private readonly usedCapabilities = new Set<string>();
 
   private constructor(readonly config: GatewayConfig, private readonly options: GatewayOptions) {
     this.logger = options.logger ?? new JsonLogger(config.logging.level, { gateway: config.gateway.id });
@@ -83,6 +88,10 @@ export class Gateway {
     this.container.register(Tokens.AuditTrail, { useValue: this.trail });
     this.container.register(Tokens.Identities, { useValue: this.identities });
     this.gatewayMetrics = new GatewayMetrics(this.metrics, this.trail);
+    const catalogs = this.relationCatalogs;
+    this.container.register(capabilityToken(RelationCatalogCapability.name), {
+      useValue: { of: (session: Session) => catalogs.get(session.listener) },
+    });
   }
 
   static async create(options: GatewayOptions): Promise<Gateway> {
@@ -215,6 +224,7 @@ export class Gateway {
         this.container.register(capabilityToken(cap.name), { useValue: implementation });
       },
       use: <T>(cap: Capability<T>): T | undefined => {
+        this.usedCapabilities.add(cap.name);
         const token = capabilityToken(cap.name);
         return this.container.isRegistered(token) ? this.container.resolve<T>(token) : undefined;
       },
@@ -244,6 +254,8 @@ export class Gateway {
       get draining(): boolean { return isDraining(); },
       newSessionId: () => randomUUID(),
       openSession: (init) => this.openSession(config, init, logger),
+      relationsWanted: this.usedCapabilities.has(RelationCatalogCapability.name),
+      provideRelations: (catalog) => { this.relationCatalogs.set(config.name, catalog); },
       authFailed: (failure) => {
         this.gatewayMetrics.authFailures.labels({ protocol: config.protocol, listener: config.name }).inc();
         this.trail.emit({

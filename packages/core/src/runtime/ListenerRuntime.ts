@@ -4,6 +4,7 @@ import type { Identity } from '../Identity';
 import type { IdentityDirectory } from '../identity/IdentityProvider';
 import type { Logger } from '../Logger';
 import type { GatewaySession } from '../pipeline/GatewaySession';
+import type { RelationCatalog } from '../Relations';
 import type { Protocol } from '../Session';
 
 export interface SessionInit {
@@ -40,6 +41,13 @@ export interface ListenerRuntime {
   openSession(init: SessionInit): Promise<GatewaySession>;
   /** Audits a failed authentication (auth.failed). */
   authFailed(failure: AuthFailure): void;
+  /**
+   * True when a plugin uses the relation catalog (masking follows views through it): only then is
+   * loading catalog snapshots worth its queries.
+   */
+  readonly relationsWanted: boolean;
+  /** Registers this listener's relation catalog (`RelationCatalogCapability` answers from it). */
+  provideRelations(catalog: RelationCatalog): void;
 }
 
 /** A protocol adapter's listener, as the gateway drives it. */

@@ -68,6 +68,11 @@ export class Catalog {
     return name;
   }
 
+  /** One query over `database`'s side connection, for other catalog readers (relation snapshots). */
+  query(database: string, sql: string): Promise<(string | null)[][]> {
+    return this.connection(database).query(sql);
+  }
+
   invalidate(database: string): void {
     this.origins.delete(database);
     this.types.delete(database);

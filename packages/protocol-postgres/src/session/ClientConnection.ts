@@ -13,6 +13,7 @@ import {
   backendKeyData, negotiateProtocolVersion, readyForQuery,
 } from '../codec/serializer';
 import type { Catalog } from './Catalog';
+import type { PostgresRelations } from './Relations';
 import { errorMessage } from './errors';
 import { ProxySession } from './ProxySession';
 import { ScramServerExchange } from './ScramServerExchange';
@@ -24,6 +25,8 @@ export interface ConnectionHost {
   readonly runtime: ListenerRuntime;
   readonly analyzer: PostgresAnalyzer;
   readonly catalog: Catalog;
+  /** Present when a plugin follows views through the catalog. */
+  readonly relations: PostgresRelations | undefined;
   readonly secureContext: SecureContext | undefined;
   /** Allocates this session's BackendKeyData and registers it for CancelRequests. */
   register(connection: ClientConnection): { processId: number; secretKey: number };
@@ -275,6 +278,7 @@ export class ClientConnection {
       session: gs,
       analyzer: this.host.analyzer,
       catalog: this.host.catalog,
+      relations: this.host.relations,
       database,
       upstreamConfig: this.host.runtime.config.upstream,
       upstreamKey: { processId: link.processId, secretKey: link.secretKey },

@@ -6,6 +6,7 @@ import { GatewayError, type ListenerRuntime, type ProtocolListener } from '@quer
 import { PostgresAnalyzer } from '../analysis/PostgresAnalyzer';
 import { errorMessage } from './errors';
 import { Catalog } from './Catalog';
+import { PostgresRelations } from './Relations';
 import { ClientConnection, type ConnectionHost } from './ClientConnection';
 
 /**
@@ -32,6 +33,12 @@ export class PostgresListener implements ProtocolListener {
   async start(): Promise<AddressInfo> {
     const config = this.runtime.config;
     const analyzer = await PostgresAnalyzer.load();
+    let relations: PostgresRelations | undefined;
+    if (this.runtime.relationsWanted) {
+      const catalog = this.catalog;
+      relations = new PostgresRelations(analyzer, (database, sql) => catalog.query(database, sql));
+      this.runtime.provideRelations(relations);
+    }
     if (config.tls) {
       this.secureContext = createSecureContext({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) });
     }
@@ -39,6 +46,7 @@ export class PostgresListener implements ProtocolListener {
       runtime: this.runtime,
       analyzer,
       catalog: this.catalog,
+      relations,
       secureContext: this.secureContext,
       register: (c) => this.register(c),
       cancel: (processId, secretKey) => this.cancel(processId, secretKey),

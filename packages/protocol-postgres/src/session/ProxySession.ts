@@ -16,6 +16,7 @@ import {
 } from '../codec/serializer';
 import type { PostgresAnalyzer } from '../analysis/PostgresAnalyzer';
 import type { Catalog } from './Catalog';
+import type { PostgresRelations } from './Relations';
 import { errorMessage } from './errors';
 import { functionCallStatement } from './functionCallStatement';
 import { MessagePump, type MessageHandler } from './MessagePump';
@@ -95,6 +96,7 @@ export interface ProxySessionOptions {
   readonly session: GatewaySession;
   readonly analyzer: PostgresAnalyzer;
   readonly catalog: Catalog;
+  readonly relations?: PostgresRelations | undefined;
   readonly database: string;
   readonly upstreamConfig: UpstreamConfig;
   readonly upstreamKey: { readonly processId: number; readonly secretKey: number };
@@ -242,15 +244,33 @@ export class ProxySession {
     const sql = parseQuery(f.buffer, f.bodyStart, f.end);
     const statements = this.options.analyzer.analyze(sql);
     const run = this.simpleRun;
-    const verdict = this.gs.judge(statements, run);
     const buf = f.buffer;
     const start = f.start;
     const end = f.end;
-    if (verdict instanceof Promise) {
-      this.upstreamOut.seal();
-      return verdict.then((decided) => this.afterQuery(decided, buf, start, end, statements, run));
-    }
-    this.afterQuery(verdict, buf, start, end, statements, run);
+    return this.judged(statements, run, (decided) => this.afterQuery(decided, buf, start, end, statements, run));
+  }
+
+  /**
+   * Judges a message's statements and hands the decision on; synchronous when nothing waits. The
+   * relation catalog the hooks read must first know what the statements name (a first statement
+   * in a database, a snapshot stale after DDL); if it cannot be read, the message is refused.
+   */
+  private judged(statements: readonly Statement[], run: StatementRun, then: (decided: Decided) => void): void | Promise<void> {
+    const judge = (): void | Promise<void> => {
+      const verdict = this.gs.judge(statements, run);
+      if (verdict instanceof Promise) {
+        this.upstreamOut.seal();
+        return verdict.then(then);
+      }
+      then(verdict);
+    };
+    const ready = this.options.relations?.ready(this.options.database, statements);
+    if (ready === undefined) return judge();
+    this.upstreamOut.seal();
+    return ready.then(judge, (err: unknown) => {
+      this.options.logger.warn('relation catalog unavailable; refusing the statement', { sessionId: this.id, error: String(err) });
+      then(this.gs.refuse(statements, run, GatewayError.from(err, 'QG_UPSTREAM_UNAVAILABLE')));
+    });
   }
 
   private afterQuery(decided: Decided, buf: Buffer, start: number, end: number, statements: readonly Statement[], run: StatementRun): void {
@@ -268,15 +288,10 @@ export class ProxySession {
     const parse = parseParse(f.buffer, f.bodyStart, f.end);
     const statements = this.options.analyzer.analyze(parse.query);
     const run: StatementRun = { via: 'prepare', onNotice: this.simpleRun.onNotice };
-    const verdict = this.gs.judge(statements, run);
     const buf = f.buffer;
     const start = f.start;
     const end = f.end;
-    if (verdict instanceof Promise) {
-      this.upstreamOut.seal();
-      return verdict.then((decided) => this.afterParse(decided, buf, start, end, parse.name, statements));
-    }
-    this.afterParse(verdict, buf, start, end, parse.name, statements);
+    return this.judged(statements, run, (decided) => this.afterParse(decided, buf, start, end, parse.name, statements));
   }
 
   private afterParse(decided: Decided, buf: Buffer, start: number, end: number, name: string, statements: readonly Statement[]): void {
@@ -467,6 +482,7 @@ export class ProxySession {
 
   private onReadyForQuery(f: Framer): void {
     this.lastStatus = f.buffer[f.bodyStart] ?? STATUS_IDLE;
+    if (this.lastStatus === STATUS_IDLE) this.options.relations?.transactionEnded(this.gs.session, this.options.database);
     this.dropUntilReady = false;
     this.pass(f);
     // Self-healing: anything still queued before the op this answers got no answer.
@@ -507,6 +523,8 @@ export class ProxySession {
     }
     if (statement && (statement.kind === 'ddl' || /^(CREATE|ALTER|DROP) /.test(tag))) {
       this.options.catalog.invalidate(this.options.database);
+      // Other sessions see it once committed: the snapshot is renewed when the transaction ends.
+      this.options.relations?.changedInTransaction(this.gs.session, statement.writes);
     }
     if (op.kind === OpKind.Query) {
       op.index++;

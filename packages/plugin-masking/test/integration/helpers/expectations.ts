@@ -74,7 +74,14 @@ export const PG_PROBES: readonly Probe[] = [
   { sql: 'SELECT x FROM (SELECT id, email AS x FROM users) s ORDER BY id', kinds: ['masked'] },
   { sql: 'SELECT email FROM users UNION ALL SELECT note FROM orders', kinds: ['masked'] },
   { sql: 'SELECT ssn FROM users INTERSECT SELECT ssn FROM users ORDER BY 1', kinds: ['masked'] },
-  { sql: 'SELECT * FROM users_view ORDER BY id', kinds: ['clear', 'clear', 'red', 'red', 'red'] },
+  // Views are followed through the catalog: a view column that is its source unchanged keeps the
+  // rule's own strategy, a computed one gets the derived strategy.
+  { sql: 'SELECT * FROM users_view ORDER BY id', kinds: ['clear', 'clear', 'email', 'ssn', 'phone'] },
+  { sql: 'SELECT id, contact, ssn FROM users_view_v2 ORDER BY id', kinds: ['clear', 'email', 'ssn'] },
+  { sql: 'SELECT id, contact, tax_id, card_number FROM contact_cards ORDER BY id', kinds: ['clear', 'red', 'red', 'card'] },
+  { sql: 'SELECT who, mail, number FROM renamed_people ORDER BY who', kinds: ['clear', 'email', 'ssn'] },
+  { sql: 'SELECT id, doc FROM people_json ORDER BY id', kinds: ['clear', 'red'] },
+  { sql: 'SELECT id, work_mail, total FROM hr.staff ORDER BY id, total', kinds: ['clear', 'email', 'clear'] },
   { sql: 'SELECT row_to_json(u) AS j, to_jsonb(u) AS b FROM users u ORDER BY id', kinds: ['red', 'red'] },
   { sql: 'SELECT u FROM users u ORDER BY id', kinds: ['red'] },
   { sql: "SELECT string_agg(email, ',' ORDER BY id) AS s, array_agg(ssn ORDER BY id) AS a, json_agg(card_number ORDER BY id) AS j, jsonb_agg(u ORDER BY id) AS w FROM users u", kinds: ['red', 'red', 'masked', 'red'] },

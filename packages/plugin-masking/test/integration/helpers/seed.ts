@@ -61,6 +61,14 @@ export function postgresSchema(): string {
     'CREATE TABLE orders (id int4 PRIMARY KEY, user_id int4 REFERENCES users(id), total numeric(10,2), note text)',
     'CREATE TABLE events (id int4 PRIMARY KEY, kind text, payload jsonb)',
     'CREATE VIEW users_view AS SELECT id, name, email, ssn, phone FROM users',
+    // Views the catalog resolver must follow: over a view, computed, renamed, whole-row, another schema.
+    'CREATE VIEW users_view_v2 AS SELECT id, email AS contact, ssn FROM users_view',
+    "CREATE VIEW contact_cards AS SELECT id, lower(email) AS contact, 'SSN ' || ssn AS tax_id, card_number FROM users",
+    'CREATE VIEW renamed_people (who, mail, number) AS SELECT name, email, ssn FROM users',
+    'CREATE VIEW people_json AS SELECT id, row_to_json(u) AS doc FROM users u',
+    'CREATE SCHEMA hr',
+    'CREATE VIEW hr.staff AS SELECT u.id, u.email AS work_mail, o.total FROM users u JOIN orders o ON o.user_id = u.id',
+    'CREATE VIEW hr.filtered AS SELECT id, phone FROM users WHERE email IN (SELECT email FROM users)',
     `INSERT INTO users VALUES ${PEOPLE.map((p) => `(${p.id}, ${q(p.name)}, ${q(p.email)}, ${q(p.ssn)}, ${q(p.phone)}, ${q(p.card)}, DATE '2024-0${p.id}-15')`).join(', ')}`,
     `INSERT INTO orders VALUES ${ORDERS.map((o) => `(${o.id}, ${o.userId}, ${o.total}, ${q(o.note)})`).join(', ')}`,
     `INSERT INTO events VALUES (1, 'signup', '${JSON.stringify({ contact: JSON_EMAILS[0], note: 'call back' })}'), ` +

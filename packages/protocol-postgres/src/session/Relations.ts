@@ -1,0 +1,224 @@
+import type { ColumnRef, ObjectRef, RelationCatalog, RelationInfo, Session, Statement, ViewColumn } from '@querygate/core';
+import { GatewayError } from '@querygate/core';
+import type { PostgresAnalyzer } from '../analysis/PostgresAnalyzer';
+
+/** One relation of a database as its catalog lists it. */
+interface Relation {
+  readonly schema: string;
+  readonly name: string;
+  readonly kind: 'table' | 'view';
+  readonly columns: readonly string[];
+  /** `pg_get_viewdef` with every name schema-qualified; analysed on first use. */
+  readonly definition: string | undefined;
+  info?: RelationInfo;
+}
+
+/** All relations of one database at one moment. */
+interface Snapshot {
+  readonly byName: Map<string, Relation[]>;
+  readonly loadedAt: number;
+  /** Answers for several same-named relations (an unqualified name), merged once. */
+  readonly merged: Map<string, RelationInfo>;
+  stale: boolean;
+}
+
+/** Runs one catalog query in `database` (Catalog's side connection). */
+export type CatalogQuery = (database: string, sql: string) => Promise<(string | null)[][]>;
+
+// In a transaction so SET LOCAL ends with it: the side connection's other look-ups keep their path.
+// With only pg_catalog on the path, pg_get_viewdef qualifies every other relation it names.
+const SNAPSHOT_SQL = 'BEGIN READ ONLY; SET LOCAL search_path = pg_catalog; '
+  + 'SELECT n.nspname, c.relname, c.relkind, '
+  + '(SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text, '
+  + "CASE WHEN c.relkind = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema') THEN pg_catalog.pg_get_viewdef(c.oid) END "
+  + 'FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace '
+  + "WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p'); COMMIT";
+
+/** A statement naming a relation the snapshot lacks reloads it, but not more often than this. */
+const UNKNOWN_RELOAD_MS = 1000;
+/** Snapshots older than this are renewed in the background (DDL that did not pass this gateway). */
+const REFRESH_MS = 10_000;
+/** Session state: names of relations this session changed by DDL not yet committed. */
+const PENDING_DDL = Symbol('postgres.relations.pendingDdl');
+
+/**
+ * The relations of a listener's upstream databases, for hooks that follow views to their base
+ * columns (masking). One snapshot per database, loaded over the catalog side connection before
+ * the first statement of that database is judged, and again after DDL; view definitions come from
+ * `pg_get_viewdef` and are analysed with the adapter's own analyser when first asked for.
+ *
+ * DDL run outside this gateway is seen once a snapshot older than 10 s has been renewed in the
+ * background (the next statement after that age starts it).
+ *
+ * Names are resolved without knowing the session's search_path (PostgreSQL does not report it):
+ * an unqualified name that several schemas hold answers all of them merged, which can only mask
+ * more. A relation a session changed by DDL it has not committed is unknown to that session (the
+ * side connection cannot see the change), so masking's fallback applies to it.
+ */
+export class PostgresRelations implements RelationCatalog {
+  private readonly snapshots = new Map<string, Snapshot>();
+  private readonly loading = new Map<string, Promise<void>>();
+  private loads = 0;
+
+  constructor(private readonly analyzer: PostgresAnalyzer, private readonly query: CatalogQuery) {}
+
+  get version(): number { return this.loads; }
+
+  /**
+   * Resolves once `database`'s snapshot is fit to judge `statements`: loaded, not stale, and
+   * knowing every relation they read (else reloaded once). Undefined when nothing needs waiting.
+   */
+  ready(database: string, statements: readonly Statement[]): Promise<void> | undefined {
+    const snapshot = this.snapshots.get(database);
+    if (snapshot === undefined || snapshot.stale) return this.load(database);
+    const age = performance.now() - snapshot.loadedAt;
+    if (age < UNKNOWN_RELOAD_MS) return undefined;
+    for (const s of statements) {
+      if (!knowsAll(snapshot, s)) return this.load(database);
+    }
+    // DDL made elsewhere (another gateway, a direct migration) is picked up in the background.
+    if (age > REFRESH_MS && !this.loading.has(database)) {
+      this.load(database).catch(() => undefined);
+    }
+    return undefined;
+  }
+
+  /** After DDL completed in `database`: the next statement judged there waits for a new snapshot. */
+  invalidate(database: string): void {
+    const snapshot = this.snapshots.get(database);
+    if (snapshot) snapshot.stale = true;
+  }
+
+  /** The session ran DDL on these relations in a transaction still open. */
+  changedInTransaction(session: Session, relations: readonly ObjectRef[]): void {
+    let pending = session.state.get(PENDING_DDL) as Set<string> | undefined;
+    if (!pending) { pending = new Set(); session.state.set(PENDING_DDL, pending); }
+    for (const r of relations) pending.add(r.name);
+  }
+
+  /** The session's transaction ended: its DDL is committed (or gone). */
+  transactionEnded(session: Session, database: string): void {
+    if (session.state.delete(PENDING_DDL)) this.invalidate(database);
+  }
+
+  describe(relation: ObjectRef, session: Session): RelationInfo | undefined {
+    const snapshot = this.snapshots.get(session.database);
+    if (snapshot === undefined) return undefined;
+    const pending = session.state.get(PENDING_DDL) as Set<string> | undefined;
+    if (pending?.has(relation.name)) return undefined;
+    const candidates = snapshot.byName.get(relation.name);
+    if (candidates === undefined) return undefined;
+    const schema = relation.schema;
+    if (schema !== undefined) {
+      // pg_temp names the session's own temporary schema, pg_temp_<n> in the catalog.
+      const found = schema === 'pg_temp'
+        ? candidates.filter((c) => c.schema.startsWith('pg_temp_'))
+        : candidates.filter((c) => c.schema === schema);
+      return found.length === 1 ? this.infoOf(found[0]!) : found.length === 0 ? undefined : this.merge(snapshot, `${schema}.${relation.name}`, found);
+    }
+    return candidates.length === 1 ? this.infoOf(candidates[0]!) : this.merge(snapshot, relation.name, candidates);
+  }
+
+  private load(database: string): Promise<void> {
+    let pending = this.loading.get(database);
+    if (pending) return pending;
+    pending = this.query(database, SNAPSHOT_SQL).then((rows) => {
+      const byName = new Map<string, Relation[]>();
+      for (const [schema, name, relkind, columns, definition] of rows) {
+        if (schema === null || name === null) continue;
+        const relation: Relation = {
+          schema, name, kind: relkind === 'v' ? 'view' : 'table',
+          columns: columns === null ? [] : (JSON.parse(columns) as string[]),
+          definition: definition ?? undefined,
+        };
+        const list = byName.get(name);
+        if (list) list.push(relation); else byName.set(name, [relation]);
+      }
+      this.loads++;
+      this.snapshots.set(database, { byName, loadedAt: performance.now(), merged: new Map(), stale: false });
+    }, (err: unknown) => {
+      throw new GatewayError('QG_UPSTREAM_UNAVAILABLE', `the gateway could not read the catalog of database "${database}"`, {
+        detail: err instanceof Error ? err.message : String(err),
+        cause: err,
+      });
+    }).finally(() => { this.loading.delete(database); });
+    this.loading.set(database, pending);
+    return pending;
+  }
+
+  private infoOf(relation: Relation): RelationInfo {
+    if (relation.info) return relation.info;
+    relation.info = relation.kind === 'table' || relation.definition === undefined
+      ? { kind: 'table', columns: relation.columns }
+      : this.analyseView(relation, relation.definition);
+    return relation.info;
+  }
+
+  /** A view's columns paired by position with its definition's output columns. */
+  private analyseView(relation: Relation, definition: string): RelationInfo {
+    const statement = this.analyzer.analyze(definition)[0];
+    if (statement === undefined || statement.kind !== 'select') {
+      return { kind: 'view', columns: relation.columns.map((name) => ({ name, sources: [] })), reads: [], complete: false };
+    }
+    const reads = new Map<string, ObjectRef>();
+    const visit = (s: Statement): void => {
+      for (const r of s.reads) reads.set(`${r.schema ?? ''}.${r.name}`, r);
+      s.nested?.forEach(visit);
+    };
+    visit(statement);
+    const outputs = statement.lineage.outputs;
+    const paired = outputs.length === relation.columns.length && !outputs.some((o) => o.expands === true);
+    let columns: ViewColumn[];
+    if (paired) {
+      columns = relation.columns.map((name, i) => {
+        const o = outputs[i]!;
+        return { name, sources: o.sources, direct: o.direct && o.sources.length === 1 };
+      });
+    } else {
+      // Lineage that cannot be paired column by column: every column may carry every source.
+      const all = outputs.flatMap((o) => o.sources);
+      columns = relation.columns.map((name) => ({ name, sources: all }));
+    }
+    return { kind: 'view', columns, reads: [...reads.values()], complete: paired && statement.lineage.complete };
+  }
+
+  /** Same-named relations in several schemas, answered as one (it masks more, never less). */
+  private merge(snapshot: Snapshot, key: string, relations: readonly Relation[]): RelationInfo {
+    const known = snapshot.merged.get(key);
+    if (known) return known;
+    const infos = relations.map((r) => ({ relation: r, info: this.infoOf(r) }));
+    let info: RelationInfo;
+    if (infos.every((i) => i.info.kind === 'table')) {
+      info = { kind: 'table', columns: [...new Set(relations.flatMap((r) => r.columns))] };
+    } else {
+      const sources = new Map<string, ColumnRef[]>();
+      const reads: ObjectRef[] = [];
+      let complete = true;
+      for (const { relation, info: one } of infos) {
+        if (one.kind === 'table') {
+          reads.push({ schema: relation.schema, name: relation.name });
+          for (const column of relation.columns) add(sources, column, [{ schema: relation.schema, table: relation.name, column }]);
+        } else {
+          reads.push(...one.reads);
+          complete &&= one.complete;
+          for (const column of one.columns) add(sources, column.name, column.sources);
+        }
+      }
+      info = { kind: 'view', columns: [...sources].map(([name, s]) => ({ name, sources: s })), reads, complete };
+    }
+    snapshot.merged.set(key, info);
+    return info;
+  }
+}
+
+function add(into: Map<string, ColumnRef[]>, name: string, sources: readonly ColumnRef[]): void {
+  const list = into.get(name);
+  if (list) list.push(...sources); else into.set(name, [...sources]);
+}
+
+function knowsAll(snapshot: Snapshot, statement: Statement): boolean {
+  for (const r of statement.reads) if (!snapshot.byName.has(r.name)) return false;
+  const nested = statement.nested;
+  if (nested) for (const n of nested) if (!knowsAll(snapshot, n)) return false;
+  return true;
+}
