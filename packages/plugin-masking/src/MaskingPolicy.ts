@@ -415,7 +415,10 @@ function storesValue(statement: Statement): { where: string; byOutputs: boolean 
   const fn = statement.functions.find((f) => STORING_FUNCTIONS.has(f.slice(f.lastIndexOf('.') + 1)));
   if (fn) return { where: `the server through ${fn}()`, byOutputs: false };
   if (statement.risks.has('fileAccess')) return { where: 'a file', byOutputs: false };
-  if (statement.command === 'set') return { where: statement.normalized.includes('@') ? 'a user variable' : 'a session variable', byOutputs: false };
+  // A MySQL SET reports one output per assignment (what each variable's value is computed from).
+  if (statement.command === 'set') {
+    return { where: statement.normalized.includes('@') ? 'a user variable' : 'a session variable', byOutputs: statement.lineage.outputs.length > 0 };
+  }
   const text = statement.normalized;
   if (!text.includes('@')) return undefined;
   if (ASSIGNS_VARIABLE.test(text)) return { where: 'a user variable', byOutputs: false };

@@ -15,8 +15,14 @@ describe('values stored for a later statement', () => {
     stmt('SELECT email FROM users LIMIT ? INTO @a', { reads: readsAppUsers, outputs: [out([appUsers('email')], { direct: true, name: 'email' })] }),
     stmt('SELECT @v := email FROM users', { reads: readsAppUsers, outputs: [out([appUsers('email')])], complete: false }),
     stmt('SELECT (@`v` := ssn) AS x FROM users', { reads: readsAppUsers, outputs: [out([appUsers('ssn')])], complete: false }),
-    stmt('SET @v = (SELECT email FROM users LIMIT ?)', { kind: 'utility', command: 'set', reads: readsAppUsers }),
-    stmt('SET SESSION sql_mode = (SELECT email FROM users LIMIT ?)', { kind: 'utility', command: 'set', reads: readsAppUsers }),
+    // A SET reports one output per assignment.
+    stmt('SET @v = (SELECT email FROM users LIMIT ?)', { kind: 'utility', command: 'set', reads: readsAppUsers, outputs: [out([appUsers('email')], { name: 'v' })] }),
+    stmt('SET @i = ?, @v = (SELECT ssn FROM users LIMIT ?)', { kind: 'utility', command: 'set', reads: readsAppUsers, outputs: [out([], { name: 'i' }), out([appUsers('ssn')], { name: 'v' })] }),
+    stmt('SET SESSION sql_mode = (SELECT email FROM users LIMIT ?)', { kind: 'utility', command: 'set', reads: readsAppUsers, outputs: [out([appUsers('email')], { name: 'sql_mode' })] }),
+    // Without outputs (the analyser could not parse it) a SET over a sensitive table stays refused.
+    stmt('SET @v = (SELECT id FROM users LIMIT ?)', { kind: 'utility', command: 'set', reads: readsAppUsers }),
+    // A user variable inside the value: what it holds is unknown.
+    stmt('SET @w = (SELECT id FROM users WHERE id = @v)', { kind: 'utility', command: 'set', reads: readsAppUsers, outputs: [out([appUsers('id')], { name: 'w' })], complete: false }),
   ];
 
   it.each(cases.map((s) => [s.text, s]))('MySQL %s is refused', async (_text, s) => {
@@ -30,6 +36,8 @@ describe('values stored for a later statement', () => {
     const id = stmt('SELECT id INTO @i FROM users WHERE email = ?', { reads: readsAppUsers, outputs: [out([appUsers('id')], { direct: true, name: 'id' })] });
     expect(masking.onStatement(id, mysql())).toBeUndefined();
     expect(masking.onStatement(stmt('SET @a = ?', { kind: 'utility', command: 'set' }), mysql())).toBeUndefined();
+    const setId = stmt('SET @i = (SELECT id FROM users WHERE email = ?)', { kind: 'utility', command: 'set', reads: readsAppUsers, outputs: [out([appUsers('id')], { name: 'i' })] });
+    expect(masking.onStatement(setId, mysql())).toBeUndefined();
     const dba = context(session({ protocol: 'mysql', groups: ['dba'] }));
     expect(masking.onStatement(cases[0]!, dba)).toBeUndefined();
   });

@@ -43,7 +43,28 @@ export class LineageResolver {
   private complete = true;
 
   resolveStatement(root: AstNode): Lineage {
+    if (root.type === 'set') return this.assignments(root);
     const outputs = this.query(root, undefined, new Map());
+    return { outputs, complete: this.complete };
+  }
+
+  /**
+   * `SET @a = (SELECT ...), @@session.x = ...`: one output per assignment, named after the
+   * variable, carrying what its value is computed from. A value stored there is read back later
+   * without lineage, so this is what masking checks before it lets a SET read a sensitive table.
+   */
+  private assignments(root: AstNode): Lineage {
+    const outputs: OutputColumnLineage[] = [];
+    const list = Array.isArray(root.expr) ? root.expr : [];
+    if (list.length === 0) this.complete = false;
+    const scope: Scope = { sources: [], parent: undefined };
+    for (const assign of list) {
+      if (!isNode(assign) || assign.type !== 'assign' || !isNode(assign.left)) { this.complete = false; continue; }
+      const sources: ColumnRef[] = [];
+      this.collect(assign.right, scope, new Map(), sources);
+      const name = nameOf(assign.left.name);
+      outputs.push({ ...(name !== undefined ? { name } : {}), sources, direct: false });
+    }
     return { outputs, complete: this.complete };
   }
 

@@ -143,7 +143,7 @@ export class MysqlAnalyzer {
     let lineage: Lineage = c.lineage ?? EMPTY_LINEAGE;
 
     if (c.query !== undefined) {
-      const facts = this.parse(sql, lex, tokens, c.query, c.query.role === 'statement' && isQueryCommand(c));
+      const facts = this.parse(sql, lex, tokens, c.query, (c.query.role === 'statement' && isQueryCommand(c)) || c.command === 'set');
       if (facts !== undefined) {
         for (const f of facts.functions) addFunction(functions, f);
         if (c.query.role === 'statement') {
@@ -154,6 +154,8 @@ export class MysqlAnalyzer {
           if (facts.lineage !== undefined) lineage = facts.lineage;
         } else {
           for (const r of facts.reads) addRef(reads, r);
+          // What a SET stores in variables (masking refuses storing sensitive values).
+          if (c.command === 'set' && facts.lineage !== undefined) lineage = facts.lineage;
         }
       } else {
         // The keywords told us what the statement is, but not everything it touches.

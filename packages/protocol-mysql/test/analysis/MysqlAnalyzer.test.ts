@@ -432,6 +432,17 @@ describe('nested statements', () => {
 });
 
 describe('lineage', () => {
+  test('SET reports one output per assignment: what each variable is computed from', () => {
+    const s = one('SET @a = (SELECT id FROM users WHERE email = ?), @b = 3, @@session.sql_mode = (SELECT note FROM orders LIMIT 1)');
+    expect(s.command).toBe('set');
+    expect(s.lineage.complete).toBe(true);
+    expect(s.lineage.outputs.map((o) => [o.name, cols(o)])).toEqual([['a', ['users.id']], ['b', []], ['session', ['orders.note']]]);
+    // A user variable on the right-hand side may hold anything.
+    expect(one('SET @c = (SELECT CONCAT(id, @a) FROM users LIMIT 1)').lineage.complete).toBe(false);
+    // What node-sql-parser cannot parse keeps no outputs (masking then refuses it over sensitive tables).
+    expect(one("SET @a := (SELECT MAX(id) FROM users), SESSION sql_mode = ''").lineage.outputs).toEqual([]);
+  });
+
   test('bare column, alias, qualified db.table', () => {
     const s = one('SELECT u.email AS mail, name FROM app.users u');
     expect(s.lineage.complete).toBe(true);
