@@ -147,12 +147,8 @@ describeBoth('masking bypass corpus through real clients', () => {
     expect(unexpected.map((o) => `${o.client} | ${o.entry.name} | ${o.leaks.map((l) => `${l.value} as ${l.form}: …${l.snippet}…`).join('; ')}`)).toEqual([]);
   });
 
-  test('straightforward entries are answered, never refused (but in binary format, a masked type without binary conversion is)', () => {
-    // Masking refuses a masked column it cannot re-encode in binary (arrays, records) rather than
-    // sending NULL; node-postgres binary asks for binary, pgjdbc does for arrays once server-prepared.
-    const binaryRefusal = (o: Observation): boolean => (o.client === 'pg binary' || o.client === 'jdbc prepared')
-      && o.outcome === 'refused' && /binary format of type \S+ cannot be masked .*use text format/.test(o.error ?? '');
-    const bad = observations.filter((o) => o.entry.straightforward && o.outcome !== 'rows' && o.entry.knownIssue === undefined && !binaryRefusal(o));
+  test('straightforward entries are answered, never refused, in binary format too', () => {
+    const bad = observations.filter((o) => o.entry.straightforward && o.outcome !== 'rows' && o.entry.knownIssue === undefined);
     expect(bad.map((o) => `${o.client} | ${o.entry.name} | ${o.outcome} | ${o.error ?? ''}`)).toEqual([]);
   });
 

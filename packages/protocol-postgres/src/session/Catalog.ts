@@ -73,6 +73,33 @@ export class Catalog {
     return this.connection(database).query(sql);
   }
 
+  /**
+   * Every relation named one of `names`, in whichever schema (the caller cannot know the session's
+   * search_path, so it gets all candidates), with its live columns in attnum order. Asked afresh
+   * each time: COPY, its one user, is rare, and a stale answer would mislabel columns.
+   */
+  async relationColumns(database: string, names: readonly string[]): Promise<RelationColumns[]> {
+    if (names.length === 0) return [];
+    const list = [...new Set(names)].map(sqlLiteral).join(', ');
+    const rows = await this.connection(database).query(
+      'SELECT n.nspname, c.relname, a.attname, a.atttypid, t.typname, a.attgenerated <> \'\' ' +
+      'FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid ' +
+      'JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace JOIN pg_catalog.pg_type t ON t.oid = a.atttypid ' +
+      `WHERE c.relname IN (${list}) AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND a.attnum > 0 AND NOT a.attisdropped ` +
+      'ORDER BY n.nspname, c.relname, a.attnum',
+    );
+    const relations = new Map<string, { schema: string; name: string; columns: RelationColumn[] }>();
+    for (const [schema, relation, column, typeOid, typeName, generated] of rows) {
+      if (schema === null || relation === null || column === null) continue;
+      const key = `${schema}\u0000${relation}`;
+      let r = relations.get(key);
+      if (!r) { r = { schema, name: relation, columns: [] }; relations.set(key, r); }
+      const typeId = Number(typeOid);
+      r.columns.push({ name: column, type: builtinTypeName(typeId) ?? typeName ?? `oid:${typeId}`, typeId, generated: generated === 't' });
+    }
+    return [...relations.values()];
+  }
+
   invalidate(database: string): void {
     this.origins.delete(database);
     this.types.delete(database);
@@ -139,4 +166,24 @@ const MAX_SHAPES = 1024;
 /** Table OID and attribute number in one number key (attnum < 2^15). */
 function originKey(tableOid: number, columnNumber: number): number {
   return (tableOid >>> 0) * 32768 + columnNumber;
+}
+
+/** One column of a relation, as `relationColumns` lists it. */
+export interface RelationColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly typeId: number;
+  /** A generated column: `COPY table TO` without a column list leaves it out. */
+  readonly generated: boolean;
+}
+
+export interface RelationColumns {
+  readonly schema: string;
+  readonly name: string;
+  readonly columns: readonly RelationColumn[];
+}
+
+/** A string literal that means the same whatever standard_conforming_strings says. */
+function sqlLiteral(s: string): string {
+  return `E'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }

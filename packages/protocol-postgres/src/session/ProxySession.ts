@@ -15,7 +15,11 @@ import {
   cancelRequest, dataRow, describe, errorResponse, noticeResponse, readyForQuery, terminate as terminateMessage,
 } from '../codec/serializer';
 import type { PostgresAnalyzer } from '../analysis/PostgresAnalyzer';
-import type { Catalog } from './Catalog';
+import { copyStatementOf, type CopyStatement } from '../analysis/copyStatement';
+import { parseCopyOutResponse, type CopyOutResponse } from '../codec/copyRows';
+import type { Catalog, RelationColumns } from './Catalog';
+import { copyColumns, copyRelationNames, type CopyColumns } from './copyColumns';
+import { CopyOutRelay } from './CopyOutRelay';
 import type { PostgresRelations } from './Relations';
 import { errorMessage } from './errors';
 import { functionCallStatement } from './functionCallStatement';
@@ -78,6 +82,13 @@ class Op implements ResultPlan {
 
 const NO_STATEMENTS: readonly Statement[] = [];
 
+/** A COPY ... TO STDOUT whose rows are being rewritten: the op it answers and the plan it counts into. */
+interface ActiveCopyOut {
+  readonly op: Op;
+  readonly plan: ResultPlan;
+  readonly relay: CopyOutRelay;
+}
+
 /**
  * A value's text form as a client decoding it would see it: binary values of types querygate cannot
  * convert are shown as bytea-style hex.
@@ -137,6 +148,8 @@ export class ProxySession {
   private clientFull = false;
   private upstreamFull = false;
   private readonly simpleRun: StatementRun;
+  /** The COPY being relayed row by row, from its CopyOutResponse to its CopyDone. */
+  private copyOut: ActiveCopyOut | undefined = undefined;
 
   constructor(private readonly options: ProxySessionOptions) {
     this.client = options.client;
@@ -468,11 +481,18 @@ export class ProxySession {
       case Backend.ErrorResponse:
         this.onUpstreamError(f, op);
         return;
+      case Backend.NoticeResponse:
+        this.onUpstreamNotice(f, op);
+        return;
       case Backend.CopyOutResponse:
         return this.onCopyOut(f, op);
       case Backend.CopyData:
+        if (op !== undefined && this.resultPlanOf(op).refused) return;
+        if (this.copyOut !== undefined && this.copyOut.op === op) { this.relayCopyData(f, this.copyOut); return; }
+        break;
       case Backend.CopyDone:
-        if (op?.refused) return;
+        if (op !== undefined && this.resultPlanOf(op).refused) return;
+        if (this.copyOut !== undefined && this.copyOut.op === op && !this.endCopyOut(this.copyOut)) return;
         break;
       default:
         break;
@@ -569,12 +589,25 @@ export class ProxySession {
   }
 
   /**
+   * A notice quotes server text as an error does (`RAISE NOTICE '%', email` in a DO block or a
+   * function): it goes through the same error hooks, tied to the statement running.
+   */
+  private onUpstreamNotice(f: Framer, op: Op | undefined): void {
+    const isStatement = op !== undefined && (op.kind === OpKind.Query || op.kind === OpKind.FunctionCall || op.kind === OpKind.Execute);
+    const statements = !isStatement ? NO_STATEMENTS : op.kind === OpKind.Execute && op.portal ? op.portal.statements : op.statements;
+    const statement = statements.length === 0 ? undefined : statements[Math.min(op!.index, statements.length - 1)];
+    this.redactedError(f, parseErrorFields(f.buffer, f.bodyStart, f.end), statement, isStatement ? op.run : undefined, Backend.NoticeResponse);
+  }
+
+  /**
    * Forwards an upstream ErrorResponse as the plugins' error hooks let the client see it (a server
    * quotes the value that failed a cast, a duplicate key...). Unchanged errors go out as the bytes
    * that arrived; a changed one is re-encoded with its new text fields and every other field
    * (severity, SQLSTATE, position...) as it was. Returns the code and message to audit.
    */
-  private redactedError(f: Framer, fields: ErrorFields, statement: Statement | undefined, run: StatementRun | undefined): { code: string; message: string } {
+  private redactedError(
+    f: Framer, fields: ErrorFields, statement: Statement | undefined, run: StatementRun | undefined, type: number = Backend.ErrorResponse,
+  ): { code: string; message: string } {
     const original: ServerError = {
       code: fields.C ?? 'XX000',
       message: fields.M ?? '',
@@ -603,7 +636,7 @@ export class ProxySession {
     for (const [code, value] of Object.entries(text)) {
       if (value !== undefined && !(code in out)) out[code] = value;
     }
-    this.clientOut.push(errorResponse(out));
+    this.clientOut.push(errorResponse(out, type));
     return { code: original.code, message: redacted.message };
   }
 
@@ -692,10 +725,14 @@ export class ProxySession {
   }
 
   /**
-   * COPY ... TO STDOUT carries no column metadata and its rows are not DataRows: when a result hook
-   * wants to rewrite any of its columns, the COPY's output is withheld and the client gets an error.
+   * COPY ... TO STDOUT carries no column metadata and its rows are not DataRows. The columns come
+   * from the catalog and the analyser's lineage (copyColumns); when the plan rewrites any, the rows
+   * of a text or CSV COPY are relayed through a CopyOutRelay. The COPY is refused instead (its
+   * output withheld, the error sent in place of CommandComplete) when a masked column's rows cannot
+   * be rewritten safely: binary format, columns not resolved one for one, options not readable.
    */
   private onCopyOut(f: Framer, op: Op | undefined): void | Promise<void> {
+    this.copyOut = undefined;
     if (op === undefined || !this.gs.hasResultHooks || (op.kind !== OpKind.Query && op.kind !== OpKind.Execute)) {
       this.pass(f);
       return;
@@ -704,32 +741,107 @@ export class ProxySession {
     const statement = statements[Math.min(op.index, statements.length - 1)];
     const run = op.kind === OpKind.Query ? op.run : op.portal?.run;
     if (!statement || !run) { this.pass(f); return; }
-    const columns: ResultColumn[] = statement.lineage.outputs.map((o) => {
-      const origin = o.direct && o.sources.length === 1 ? o.sources[0] : undefined;
-      return origin
-        ? { name: o.name ?? '?column?', origin, type: 'text', typeId: 25, format: 'text' }
-        : { name: o.name ?? '?column?', type: 'text', typeId: 25, format: 'text' };
-    });
-    const decide = (plan: RowTransform | undefined): void => {
-      if (plan && plan.columns.size > 0) {
-        op.refused = new GatewayError('QG_MASKING_UNRESOLVED', 'COPY TO STDOUT of columns that need masking is not allowed', { detail: 'Select the rows with a query instead; its result can be masked.' });
-      } else {
-        this.passBytes(buf, start, end);
-      }
-    };
+    const plan = this.resultPlanOf(op);
+    plan.transform = undefined;
+    plan.columns = undefined;
+    plan.refused = undefined;
+    plan.observed = 0;
     const buf = f.buffer;
     const start = f.start;
     const end = f.end;
-    try {
-      const plan = this.gs.planResult({ statement, columns, source: 'copy' }, run);
-      if (plan instanceof Promise) {
-        this.clientOut.seal();
-        return plan.then(decide, (err: unknown) => { op.refused = GatewayError.from(err); });
+    const response = parseCopyOutResponse(buf, f.bodyStart, end);
+    const copy = copyStatementOf(statement.text);
+    const refuse = (err: unknown): void => {
+      plan.transform = undefined;
+      plan.refused = err instanceof GatewayError
+        ? err
+        : new GatewayError('QG_MASKING_UNRESOLVED', 'the COPY columns could not be resolved, so its output is withheld', { cause: err });
+      if (!(err instanceof GatewayError)) this.options.logger.warn('COPY planning failed', { sessionId: this.id, error: String(err) });
+    };
+    const withRelations = (relations: readonly RelationColumns[] | undefined): void | Promise<void> => {
+      const resolved = copyColumns(copy, statement, relations, response.columnFormats.length);
+      let planned: RowTransform | undefined | Promise<RowTransform | undefined>;
+      try {
+        planned = this.gs.planResult({ statement, columns: resolved.columns, source: 'copy' }, run);
+      } catch (err) {
+        refuse(err);
+        return;
       }
-      decide(plan);
-    } catch (err) {
-      op.refused = GatewayError.from(err);
+      const begin = (transform: RowTransform | undefined): void => {
+        const refusal = this.startCopyOut(op, plan, transform, resolved, copy, response);
+        if (refusal) plan.refused = refusal;
+        else this.passBytes(buf, start, end);
+      };
+      if (planned instanceof Promise) return planned.then(begin, refuse);
+      begin(planned);
+    };
+    const names = copyRelationNames(copy, statement);
+    if (names.length === 0) return withRelations([]);
+    this.clientOut.seal();
+    return this.options.catalog.relationColumns(this.options.database, names).then(withRelations, (err: unknown) => {
+      this.options.logger.warn('catalog look-up for COPY columns failed', { sessionId: this.id, error: String(err) });
+      return withRelations(undefined);
+    }).catch(refuse);
+  }
+
+  /** The plan a result of `op` is rewritten by: the portal's for an Execute, else the op's own. */
+  private resultPlanOf(op: Op): ResultPlan {
+    return op.kind === OpKind.Execute && op.portal ? op.portal : op;
+  }
+
+  /**
+   * Decides how a COPY's data go out under `transform`: as they come (nothing to rewrite or
+   * observe), through a CopyOutRelay, or not at all (the refusal returned).
+   */
+  private startCopyOut(op: Op, plan: ResultPlan, transform: RowTransform | undefined, resolved: CopyColumns, copy: CopyStatement | undefined, response: CopyOutResponse): GatewayError | undefined {
+    const masks = transform?.columns.size ?? 0;
+    const observes = transform?.observe !== undefined && (transform.observeLimit ?? 0) > 0;
+    if (transform === undefined || (masks === 0 && !observes) || response.columnFormats.length === 0) return undefined;
+    const binary = response.binary || copy?.options.format === 'binary';
+    const encoding = copy?.options.encoding;
+    const why = copy === undefined ? 'the COPY statement\'s options could not be read'
+      : binary ? 'binary COPY data cannot be masked; use FORMAT text or csv'
+        : encoding !== undefined && !/^utf-?8$|^unicode$/i.test(encoding) ? `COPY data in encoding ${encoding} cannot be masked; leave ENCODING out or use UTF8`
+          : resolved.problem;
+    if (why !== undefined || copy === undefined) {
+      // Nothing to rewrite: the rows pass unobserved rather than being refused.
+      if (masks === 0) return undefined;
+      return new GatewayError('QG_MASKING_UNRESOLVED', `COPY TO STDOUT of columns that need masking was refused: ${why ?? 'unknown'}`, {
+        rule: transform.label,
+        hint: 'Name the columns in the COPY (COPY (SELECT a, b FROM t) TO STDOUT) in text or CSV format, or select the rows with a query; its result is masked.',
+      });
     }
+    plan.transform = transform;
+    plan.columns = resolved.columns;
+    this.copyOut = { op, plan, relay: new CopyOutRelay(copy.options, resolved.columns, transform, this.options.logger, this.id) };
+    return undefined;
+  }
+
+  /** One CopyData of a relayed COPY: its complete rows rewritten, an incomplete one kept. */
+  private relayCopyData(f: Framer, copy: ActiveCopyOut): void {
+    let messages: Buffer[] | undefined;
+    try {
+      messages = copy.relay.relay(f.buffer, f.bodyStart, f.end);
+    } catch (err) {
+      // A row that cannot be read is withheld with everything after it; the error replaces CommandComplete.
+      copy.plan.refused = GatewayError.from(err);
+      this.copyOut = undefined;
+      return;
+    } finally {
+      copy.op.maskedValues += copy.relay.takeMasked();
+      copy.plan.observed = copy.relay.observed;
+    }
+    if (messages === undefined) { this.pass(f); return; }
+    for (const m of messages) this.clientOut.push(m);
+  }
+
+  /** CopyDone of a relayed COPY: true to forward it; false when a row was left incomplete (refused). */
+  private endCopyOut(copy: ActiveCopyOut): boolean {
+    this.copyOut = undefined;
+    const error = copy.relay.finish();
+    if (error === undefined) return true;
+    copy.plan.refused = error;
+    return false;
   }
 
   /**
@@ -764,7 +876,7 @@ export class ProxySession {
           this.options.logger.warn('value mask threw; sending NULL', { sessionId: this.id, column: column.name, error: String(err) });
           masked = null;
         }
-        if (masked !== null) out = binary ? (textToBinary(column.typeId, masked) ?? null) : Buffer.from(masked, 'utf8');
+        if (masked !== null) out = binary ? (textToBinary(column.typeId, masked, value) ?? null) : Buffer.from(masked, 'utf8');
         if (out !== null) sent = masked;
       }
       values[index] = out;
