@@ -31,6 +31,18 @@ export type RelationInfo =
   };
 
 /**
+ * What the catalog says about a routine (function or procedure) a statement calls: its body reads
+ * data no statement lineage shows, so a call can return, raise or print values of any table it
+ * reads.
+ */
+export interface RoutineInfo {
+  /** Relations its body reads, through the routines it calls in turn. */
+  readonly reads: readonly ObjectRef[];
+  /** False when the body could not be followed (dynamic SQL, a language the adapter cannot read). */
+  readonly complete: boolean;
+}
+
+/**
  * The relations one listener's upstream databases hold. `describe` is synchronous: an adapter
  * answers from a snapshot it loads before it hands a statement to the pipeline (and again after
  * DDL), so hooks never wait on the catalog. It returns undefined for a relation the catalog does
@@ -40,6 +52,11 @@ export type RelationInfo =
 export interface RelationCatalog {
   readonly version: string | number;
   describe(relation: ObjectRef, session: Session): RelationInfo | undefined;
+  /**
+   * A user-defined routine by the name a statement calls it (`f`, `schema.f`); undefined for a
+   * built-in one, or when the catalog keeps no routines.
+   */
+  routine?(name: string, session: Session): RoutineInfo | undefined;
 }
 
 /**

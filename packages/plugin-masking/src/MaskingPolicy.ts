@@ -78,9 +78,17 @@ const ASSIGNS_VARIABLE = /@(?:[\w$.]+|`(?:[^`]|``)*`|'(?:[^']|'')*'|"(?:[^"]|"")
  * PostgreSQL binary-format types the adapter can convert to text and back (protocol-postgres
  * codec/binaryValues.ts, isBinaryConvertible; duplicated: a plugin does not import an adapter):
  * text, varchar, bpchar, name, json, unknown, "char", xml, bool, int2, int4, int8, oid, float4,
- * float8, jsonb, uuid, bytea, date, timestamp, timestamptz, numeric.
+ * float8, jsonb, uuid, bytea, date, timestamp, timestamptz, numeric; arrays of each of them
+ * (_bool 1000 ... _jsonb 3807); record 2249 and record[] 2287 (a record converts when its fields
+ * do, which only its values show: the adapter sends NULL for one that does not).
  */
-const PG_BINARY_CONVERTIBLE = new Set([25, 1043, 1042, 19, 114, 705, 18, 142, 16, 21, 23, 20, 26, 700, 701, 3802, 2950, 17, 1082, 1114, 1184, 1700]);
+const PG_BINARY_CONVERTIBLE = new Set([
+  25, 1043, 1042, 19, 114, 705, 18, 142, 16, 21, 23, 20, 26, 700, 701, 3802, 2950, 17, 1082, 1114, 1184, 1700,
+  1009, 1015, 1014, 1003, 199, 1002, 143, 1000, 1005, 1007, 1016, 1028, 1021, 1022, 3807, 2951, 1001, 1182, 1115, 1185, 1231,
+  2249, 2287,
+]);
+/** PostgreSQL's FirstNormalObjectId: types with a lower OID are built in, the others user-defined or from extensions. */
+const PG_FIRST_USER_OID = 16384;
 
 /**
  * Masking decisions, free of caching and of the plugin host: which statements to refuse and which
@@ -144,12 +152,18 @@ export class MaskingPolicy {
         if (this.isSensitiveTable(t, rules)) sensitiveReads.push(relationName(t));
       }
     }
-    const unresolved = !statement.lineage.complete
-      ? 'the analyser could not follow every output column to its sources'
-      : reads.unknown.length > 0
-        ? `the catalog does not know ${reads.unknown.map(relationName).join(', ')}`
-        : reads.incomplete ? 'a view definition could not be followed to its sources' : undefined;
-    const mayBeSensitive = sensitiveReads.length > 0 || reads.unknown.length > 0 || this.options.fallbackScope === 'all';
+    const routines = this.calledRoutines(statement, rules, resolver, session);
+    sensitiveReads.push(...routines.sensitiveReads);
+    const unresolved = routines.sensitive.length > 0
+      ? `it calls ${routines.sensitive.join(', ')}, whose body reads ${[...new Set(routines.sensitiveReads)].join(', ')}, and what a routine returns, raises or prints cannot be traced to columns`
+      : !statement.lineage.complete
+        ? 'the analyser could not follow every output column to its sources'
+        : reads.unknown.length > 0
+          ? `the catalog does not know ${reads.unknown.map(relationName).join(', ')}`
+          : reads.incomplete ? 'a view definition could not be followed to its sources'
+            : routines.opaque.length > 0 ? `it calls ${routines.opaque.join(', ')}, whose body the gateway cannot follow` : undefined;
+    const readsUnknown = reads.unknown.length > 0 || routines.opaque.length > 0;
+    const mayBeSensitive = sensitiveReads.length > 0 || readsUnknown || this.options.fallbackScope === 'all';
     const defersSensitiveRows = (DEFERRING.has(statement.command) || /^\s*(declare|prepare)\b/i.test(statement.text))
       && (mayBeSensitive || statement.risks.has('dynamicSql'));
     let refusal: GatewayError | undefined;
@@ -158,7 +172,35 @@ export class MaskingPolicy {
     } else if (sensitiveReads.length > 0 && this.options.sensitiveCopies === 'refuse') {
       refusal = this.copyRefusal(statement, rules, resolver, sensitiveReads) ?? this.storeRefusal(statement, rules, resolver, session, sensitiveReads);
     }
-    return { sensitiveReads: [...new Set(sensitiveReads)], unresolved, readsUnknown: reads.unknown.length > 0, refusal, defersSensitiveRows };
+    return { sensitiveReads: [...new Set(sensitiveReads)], unresolved, readsUnknown, refusal, defersSensitiveRows };
+  }
+
+  /**
+   * User-defined routines the statement (or one nested in it) calls: those whose body reads a
+   * sensitive table (through views and further routines), and those whose body the catalog could
+   * not follow. Built-in functions are not the catalog's (it answers undefined for them).
+   */
+  private calledRoutines(
+    statement: Statement, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session,
+  ): { sensitive: string[]; sensitiveReads: string[]; opaque: string[] } {
+    const sensitive: string[] = [];
+    const sensitiveReads: string[] = [];
+    const opaque: string[] = [];
+    if (resolver?.routine === undefined) return { sensitive, sensitiveReads, opaque };
+    const visit = (s: Statement): void => {
+      for (const name of s.functions) {
+        const routine = resolver.routine!(name, session);
+        if (routine === undefined) continue;
+        if (!routine.complete) opaque.push(name);
+        const resolved = this.resolveReads(routine.reads, resolver, session);
+        const tables = resolved.tables.filter((t) => this.isSensitiveTable(t, rules)).map(relationName);
+        if (tables.length > 0) { sensitive.push(name); sensitiveReads.push(...tables); }
+        if (resolved.unknown.length > 0 || resolved.incomplete) opaque.push(name);
+      }
+      s.nested?.forEach(visit);
+    };
+    visit(statement);
+    return { sensitive: [...new Set(sensitive)], sensitiveReads, opaque: [...new Set(opaque)] };
   }
 
   /**
@@ -253,7 +295,7 @@ export class MaskingPolicy {
     if (session.protocol === 'postgres') {
       for (const i of masks.keys()) {
         const column = columns[i]!;
-        if (column.format === 'binary' && !PG_BINARY_CONVERTIBLE.has(column.typeId)) throw binaryFormatError(column);
+        if (column.format === 'binary' && !pgBinaryConvertible(column, resolver, session)) throw binaryFormatError(column);
       }
     }
     if (masks.size === 0) return undefined;
@@ -445,6 +487,21 @@ function looksLikeText(value: string): boolean {
     if (value.charCodeAt(i) > 0xff) return !value.includes('\ufffd');
   }
   return isUtf8(Buffer.from(value, 'latin1'));
+}
+
+/**
+ * True when protocol-postgres can take the column's binary values to text and back. Besides the
+ * built-in types above, a user-defined type converts when it is an array or composite of
+ * convertible types (the adapter reads which from the value's layout). Its name is all the plugin
+ * knows: a table's or view's row type, or an array of one (`_users`), is let through; other user
+ * types (enums, domains, ranges, standalone composites, extension types) are refused here rather
+ * than sent as NULL.
+ */
+function pgBinaryConvertible(column: ResultColumn, resolver: ViewResolver | undefined, session: Session): boolean {
+  if (PG_BINARY_CONVERTIBLE.has(column.typeId)) return true;
+  if (column.typeId < PG_FIRST_USER_OID || resolver === undefined) return false;
+  const rowType = column.type.startsWith('_') ? column.type.slice(1) : column.type;
+  return resolver.describe({ name: rowType }, session) !== undefined;
 }
 
 function binaryFormatError(column: ResultColumn): GatewayError {

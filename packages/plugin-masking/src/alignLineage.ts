@@ -104,17 +104,25 @@ function align(columns: readonly ResultColumn[], outputs: readonly OutputColumnL
   return columns.map((_, c) => ({ sources: sources[c]!, direct: direct[c]! }));
 }
 
+// Origins are compared with sources by table and column only: MariaDB names a view column's origin
+// with the view's name but the schema of the base table behind it (`hr.staff` over `app.users`
+// reports `app.staff`). Looser here only admits more cuts, whose sources are then merged.
 function fitsSingle(entry: OutputColumnLineage, column: ResultColumn, strict: boolean): boolean {
   if (!column.origin) return true;
   if (!entry.direct) return !strict;
   if (entry.sources.length !== 1) return true;
   const source = entry.sources[0]!;
-  return source.column === '*' || sameColumn(column.origin, source);
+  return source.column === '*' || sameColumn(unqualified(column.origin), source);
 }
 
 function fitsStar(entry: OutputColumnLineage, column: ResultColumn, strict: boolean): boolean {
   if (!column.origin) return !strict;
-  return entry.sources.some((s) => sameTable(s, column.origin!));
+  const origin = unqualified(column.origin);
+  return entry.sources.some((s) => sameTable(s, origin));
+}
+
+function unqualified(ref: ColumnRef): ColumnRef {
+  return { table: ref.table, column: ref.column };
 }
 
 /**

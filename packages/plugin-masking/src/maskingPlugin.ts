@@ -50,5 +50,6 @@ function catalogFirst(declared: StaticViewResolver, catalog: RelationCatalog): V
   return {
     get version() { return catalog.version; },
     describe: (relation, session) => catalog.describe(relation, session) ?? declared.declared(relation),
+    ...(catalog.routine ? { routine: catalog.routine.bind(catalog) } : {}),
   };
 }

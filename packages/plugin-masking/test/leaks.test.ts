@@ -1,7 +1,7 @@
 // Paths the bypass corpus found (issue 6): values stored for a later statement, derived-table
 // aliases as origins, text sent as BLOB, binary values that cannot be re-encoded.
 import type { Deny, ResultColumn } from '@querygate/core';
-import type { MaskingPlan } from '../src';
+import { ViewResolverCapability, type MaskingPlan, type ViewResolver } from '../src';
 import { BASE_OPTIONS, col, context, loadMasking, out, readsOrders, readsUsers, result, session, stmt, users } from './fixtures';
 
 const mysql = () => context(session({ protocol: 'mysql', listener: 'mysql' }));
@@ -114,18 +114,42 @@ describe('text sent as BLOB (MariaDB JSON, LONGTEXT)', () => {
   });
 });
 
-describe('PostgreSQL binary values masking cannot re-encode', () => {
-  it('refuses the result (before any row) instead of sending NULL', async () => {
-    const masking = await loadMasking(BASE_OPTIONS);
-    const s = stmt('SELECT array_agg(ssn), u FROM users u', { reads: readsUsers, outputs: [out([users('ssn')], { name: 'array_agg' }), out([users('*')], { name: 'u' })] });
-    const columns: ResultColumn[] = [
-      { name: 'array_agg', type: '_text', typeId: 1009, format: 'binary' },
-      { name: 'u', type: 'users', typeId: 16390, format: 'binary' },
+describe('PostgreSQL binary values', () => {
+  const s = stmt('SELECT array_agg(ssn), u FROM users u', { reads: readsUsers, outputs: [out([users('ssn')], { name: 'array_agg' }), out([users('*')], { name: 'u' })] });
+  const columns: ResultColumn[] = [
+    { name: 'array_agg', type: '_text', typeId: 1009, format: 'binary' },
+    { name: 'u', type: 'users', typeId: 16390, format: 'binary' },
+  ];
+  const knowsUsers: ViewResolver = { version: 1, describe: (r) => (r.name === 'users' ? { kind: 'table', columns: ['id', 'email', 'ssn', 'name'] } : undefined) };
+
+  it('masks arrays, records and table row types (and arrays of them) the adapter converts', async () => {
+    const masking = await loadMasking(BASE_OPTIONS, new Map([[ViewResolverCapability.name, knowsUsers]]));
+    const plan = masking.onResult(result(s, columns), context()) as MaskingPlan;
+    expect(plan.covers).toEqual(['array_agg', 'u']);
+    const rows = stmt('SELECT array_agg(u), row(email, id) FROM users u', { reads: readsUsers, outputs: [out([users('*')], { name: 'array_agg' }), out([users('email'), users('id')], { name: 'row' })] });
+    expect(masking.onResult(result(rows, [
+      { name: 'array_agg', type: '_users', typeId: 16389, format: 'binary' },
+      { name: 'row', type: 'record', typeId: 2249, format: 'binary' },
+    ]), context())).toBeDefined();
+  });
+
+  it('refuses the result (before any row) for a masked type it cannot re-encode, instead of sending NULL', async () => {
+    const masking = await loadMasking(BASE_OPTIONS, new Map([[ViewResolverCapability.name, knowsUsers]]));
+    const cases: [ResultColumn, string][] = [
+      [{ name: 'a', type: '_interval', typeId: 1187, format: 'binary' }, '_interval'],
+      [{ name: 'a', type: 'mood', typeId: 16400, format: 'binary' }, 'mood'],
+      [{ name: 'a', type: '_mood', typeId: 16401, format: 'binary' }, '_mood'],
     ];
-    expect(() => masking.onResult(result(s, columns), context())).toThrow(/binary format of type _text cannot be masked \(column array_agg\); use text format/);
-    // The same in text format is masked; a convertible binary type too.
-    expect(masking.onResult(result(s, columns.map((c) => ({ ...c, format: 'text' as const }))), context())).toBeDefined();
+    for (const [column, type] of cases) {
+      const one = stmt('SELECT a FROM users', { reads: readsUsers, outputs: [out([users('ssn')], { name: 'a' })] });
+      expect(() => masking.onResult(result(one, [column]), context())).toThrow(new RegExp(`binary format of type ${type} cannot be masked \\(column a\\); use text format`));
+      // The same in text format is masked.
+      expect(masking.onResult(result(one, [{ ...column, format: 'text' }]), context())).toBeDefined();
+    }
+    // Without a catalog nothing says a user type is a table's row type.
+    const bare = await loadMasking(BASE_OPTIONS);
+    expect(() => bare.onResult(result(s, columns), context())).toThrow(/binary format of type users cannot be masked \(column u\); use text format/);
     const email = stmt('SELECT email FROM users', { reads: readsUsers, outputs: [out([users('email')], { direct: true })] });
-    expect(masking.onResult(result(email, [{ name: 'email', type: 'text', typeId: 25, format: 'binary', origin: users('email') }]), context())).toBeDefined();
+    expect(bare.onResult(result(email, [{ name: 'email', type: 'text', typeId: 25, format: 'binary', origin: users('email') }]), context())).toBeDefined();
   });
 });

@@ -102,8 +102,24 @@ function aliasOf(item: AstNode): string | undefined {
   return nameOf(item.as) ?? nameOf(item.table);
 }
 
+/**
+ * node-sql-parser gives a parenthesised join (`FROM (a JOIN b ON ...) JOIN c`, which is how MariaDB
+ * prints every join view) as `{ expr: [a, b], parentheses, joins: [c] }` instead of the usual list;
+ * read as a list, its tables would be neither reads nor lineage sources.
+ */
+function flattenParenthesisedFrom(x: unknown): void {
+  if (Array.isArray(x)) { for (const item of x) flattenParenthesisedFrom(item); return; }
+  if (!isNode(x)) return;
+  const from = x.from;
+  if (isNode(from) && Array.isArray(from.expr)) {
+    (x as Record<string, unknown>).from = [...(from.expr as unknown[]), ...(Array.isArray(from.joins) ? from.joins as unknown[] : [])];
+  }
+  for (const key of Object.keys(x)) flattenParenthesisedFrom(x[key]);
+}
+
 /** Reads, writes, functions, WHERE and (for queries) lineage from one parsed statement. */
 export function astFacts(root: AstNode, wantLineage: boolean): AstFacts {
+  flattenParenthesisedFrom(root);
   const writes: ObjectRef[] = [];
   const targets = new Set<object>();
   const type = root.type;

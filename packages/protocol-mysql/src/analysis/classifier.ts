@@ -783,6 +783,8 @@ export function lexerFunctions(tokens: readonly Token[]): string[] {
 }
 
 /** Fallback reads when the parser fails: names after FROM / JOIN (and commas in a FROM list). */
+const QUERY_STARTS: ReadonlySet<string> = new Set(['(', 'SELECT', 'WITH', 'VALUES', 'TABLE']);
+
 export function lexerReads(tokens: readonly Token[], exclude: readonly ObjectRef[]): ObjectRef[] {
   const out: ObjectRef[] = [];
   const cur = new Cursor(tokens);
@@ -791,6 +793,9 @@ export function lexerReads(tokens: readonly Token[], exclude: readonly ObjectRef
     if (w !== 'FROM' && w !== 'JOIN' && w !== 'STRAIGHT_JOIN') continue;
     cur.i = k + 1;
     for (;;) {
+      // `FROM (a JOIN b ON ...)`: the parser rejects some of these, and `a` is read all the same
+      // (a derived table's own FROM is found by this loop itself).
+      while (cur.raw() === '(' && !QUERY_STARTS.has(cur.word(1))) cur.i++;
       const n = cur.name();
       if (n === undefined || isKeywordName(n)) break;
       if (!exclude.some((e) => e.name === n.name && e.schema === n.schema) && !out.some((e) => e.name === n.name && e.schema === n.schema)) out.push(n);

@@ -119,6 +119,8 @@ export class ClientSession implements RelayHost {
   private draining = false;
   private waiter: { resolve: (p: Packet) => void; reject: (e: Error) => void } | undefined;
   private upstreamPaused = { plan: false, backpressure: false };
+  /** Statements in flight that may change relations: the catalog hears when their response ends. */
+  private relationChanges: readonly Statement[] | undefined;
   deprecateEof = false;
 
   constructor(private readonly services: SessionServices, socket: Socket, connectionId: number) {
@@ -534,6 +536,45 @@ export class ClientSession implements RelayHost {
     );
   }
 
+  /**
+   * `judged`, once the relation catalog the hooks read knows what the statements name (a first
+   * statement, a snapshot stale after DDL, a relation it lacks): if it cannot be read, the message
+   * is refused. Stays synchronous when the catalog is ready.
+   */
+  private judgedWhenReady(statements: readonly Statement[], run: StatementRun, allowed: () => void): void {
+    const ready = this.services.relations?.ready(this.gs!.session, statements);
+    if (ready === undefined) return this.judged(statements, run, allowed);
+    this.whenReady(ready, statements, run, () => this.judged(statements, run, allowed));
+  }
+
+  /** Runs `then` once the catalog is ready, or refuses the statements when it cannot be read. */
+  private whenReady(ready: Promise<void>, statements: readonly Statement[], run: StatementRun, then: () => void): void {
+    this.busy = true;
+    ready.then(
+      () => {
+        if (this.closed) return;
+        this.busy = false;
+        then();
+        if (!this.busy) this.done();
+      },
+      (err: unknown) => {
+        if (this.closed) return;
+        this.busy = false;
+        this.log('warn', 'relation catalog unavailable; refusing the statement', { error: String(err) });
+        const error = GatewayError.from(err, 'QG_UPSTREAM_UNAVAILABLE');
+        this.gs!.refuse(statements, run, error);
+        this.sendError(error, 1);
+        this.done();
+      },
+    );
+  }
+
+  /** Forwards statements that were allowed, noting those that may change relations. */
+  private forwardStatements(p: Packet, req: ResponseRequest): void {
+    if (this.services.relations?.changesRelations(req.statements)) this.relationChanges = req.statements;
+    this.forward(p, req);
+  }
+
   private apply(decided: Decided, allowed: () => void): void {
     if (decided.action === 'allow') allowed();
     else this.sendError(decided.error, 1);
@@ -563,7 +604,7 @@ export class ClientSession implements RelayHost {
       if (special & Special.NestedKill) return this.refuse(statements, nestedKillError());
       return this.killStatement(statements);
     }
-    this.judged(statements, SIMPLE, () => this.forward(p, { kind: 'query', statements, run: SIMPLE, report: true }));
+    this.judgedWhenReady(statements, SIMPLE, () => this.forwardStatements(p, { kind: 'query', statements, run: SIMPLE, report: true }));
   }
 
   private prepare(p: Packet): void {
@@ -573,7 +614,7 @@ export class ClientSession implements RelayHost {
     if (special & Special.NestedKill) {
       return this.refuse(statements, new GatewayError('QG_FEATURE_NOT_SUPPORTED', 'KILL cannot be prepared through querygate; send it as a query'));
     }
-    this.judged(statements, PREPARE, () => this.forward(p, {
+    this.judgedWhenReady(statements, PREPARE, () => this.forward(p, {
       kind: 'prepare', statements: [], run: PREPARE, report: false,
       onPrepareOk: (ok) => {
         // One upstream connection per session: the upstream's ids are the client's; the map keeps
@@ -600,10 +641,14 @@ export class ClientSession implements RelayHost {
       }
       ps.longData.clear();
     }
-    this.forward(p, {
+    const go = (): void => this.forwardStatements(p, {
       kind: 'execute', statements: ps?.statements ?? [], run, report: ps !== undefined,
       onCursor: (plan) => { if (ps) ps.cursor = plan; },
     });
+    // Judged when prepared; its result is planned now, on a snapshot that must be current.
+    const ready = ps ? this.services.relations?.ready(this.gs!.session, ps.statements) : undefined;
+    if (ready === undefined) return go();
+    this.whenReady(ready, ps!.statements, run, go);
   }
 
   /** COM_INIT_DB is judged as the `USE` statement it is equivalent to. */
@@ -754,6 +799,11 @@ export class ClientSession implements RelayHost {
   }
 
   responseDone(): void {
+    const changes = this.relationChanges;
+    if (changes !== undefined) {
+      this.relationChanges = undefined;
+      if (this.gs) this.services.relations?.completed(this.gs.session, changes);
+    }
     this.done();
   }
 

@@ -6,6 +6,7 @@ import type { ListenerRuntime, ProtocolListener } from '@querygate/core';
 import { MysqlAnalyzer } from '../analysis/MysqlAnalyzer';
 import type { HandshakeV10 } from '../codec/messages';
 import { ClientSession } from './ClientSession';
+import { MysqlRelations, readCatalog } from './Relations';
 import type { AuthPluginName, MysqlListenerOptions, SessionServices } from './SessionServices';
 import { UpstreamConnection } from './UpstreamConnection';
 
@@ -20,6 +21,7 @@ export class MysqlListener implements ProtocolListener, SessionServices {
   private nextConnectionId = 1;
   private info: Promise<HandshakeV10> | undefined;
   private analyzerValue: MysqlAnalyzer | undefined;
+  relations: MysqlRelations | undefined;
   private keys: { publicKeyPem: string; privateKeyPem: string } | undefined;
   secureContext: SecureContext | undefined;
   readonly authPlugin: AuthPluginName;
@@ -39,7 +41,13 @@ export class MysqlListener implements ProtocolListener, SessionServices {
 
   async start(): Promise<AddressInfo> {
     const { config } = this.runtime;
-    this.analyzerValue = await MysqlAnalyzer.load();
+    const analyzer = await MysqlAnalyzer.load();
+    this.analyzerValue = analyzer;
+    if (this.runtime.relationsWanted) {
+      const relations = new MysqlRelations(analyzer, () => readCatalog(config.upstream, config.name));
+      this.relations = relations;
+      this.runtime.provideRelations(relations);
+    }
     const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.keys = {
       publicKeyPem: pair.publicKey.export({ type: 'spki', format: 'pem' }).toString(),

@@ -3,6 +3,7 @@ import type { ListenerRuntime } from '@querygate/core';
 import type { MysqlAnalyzer } from '../analysis/MysqlAnalyzer';
 import type { HandshakeV10 } from '../codec/messages';
 import type { ClientSession } from './ClientSession';
+import type { MysqlRelations } from './Relations';
 
 /** Client-side authentication plugin announced in the handshake. */
 export type AuthPluginName = 'caching_sha2_password' | 'mysql_native_password';
@@ -20,6 +21,8 @@ export interface MysqlListenerOptions {
 export interface SessionServices {
   readonly runtime: ListenerRuntime;
   readonly analyzer: MysqlAnalyzer;
+  /** The listener's relation catalog, kept only when a plugin uses it (masking). */
+  readonly relations: MysqlRelations | undefined;
   readonly publicKeyPem: string;
   readonly privateKeyPem: string;
   readonly secureContext: SecureContext | undefined;

@@ -16,13 +16,17 @@ export interface PlpgsqlBody {
 const RAW_PARSE_DEFAULT = 0;
 const RAW_PARSE_ASSIGN_FIRST = 3;
 
-/** Undefined when the body does not parse as PL/pgSQL. */
-export function parsePlpgsqlBody(body: string): PlpgsqlBody | undefined {
+/**
+ * Undefined when the body does not parse as PL/pgSQL. `returns` is the wrapper function's result
+ * type: the parser checks RETURN forms against it (a DO body returns void; a function's body may
+ * need `record` or `SETOF record`).
+ */
+export function parsePlpgsqlBody(body: string, returns = 'void'): PlpgsqlBody | undefined {
   let tag = 'qg';
   while (body.includes(`$${tag}$`)) tag += '_';
   let tree: unknown;
   try {
-    tree = parsePlPgSQLSync(`CREATE FUNCTION querygate_do() RETURNS void LANGUAGE plpgsql AS $${tag}$${body}$${tag}$`);
+    tree = parsePlPgSQLSync(`CREATE FUNCTION querygate_do() RETURNS ${returns} LANGUAGE plpgsql AS $${tag}$${body}$${tag}$`);
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
-import type { ColumnRef, ObjectRef, RelationCatalog, RelationInfo, Session, Statement, ViewColumn } from '@querygate/core';
+import type { ColumnRef, ObjectRef, RelationCatalog, RelationInfo, RoutineInfo, Session, Statement, ViewColumn } from '@querygate/core';
 import { GatewayError } from '@querygate/core';
 import type { PostgresAnalyzer } from '../analysis/PostgresAnalyzer';
+import { parsePlpgsqlBody, type PlpgsqlBody } from '../analysis/plpgsql';
 
 /** One relation of a database as its catalog lists it. */
 interface Relation {
@@ -13,9 +14,22 @@ interface Relation {
   info?: RelationInfo;
 }
 
+/** One user-defined routine (all overloads of a name in a schema are separate entries). */
+interface Routine {
+  readonly schema: string;
+  readonly name: string;
+  readonly language: string;
+  readonly source: string;
+}
+
 /** All relations of one database at one moment. */
 interface Snapshot {
   readonly byName: Map<string, Relation[]>;
+  readonly routines: Map<string, Routine[]>;
+  /** Names of the functions in pg_catalog and information_schema. */
+  readonly builtins: Set<string>;
+  /** Routine answers by the name as called, followed once. */
+  readonly followed: Map<string, RoutineInfo>;
   readonly loadedAt: number;
   /** Answers for several same-named relations (an unqualified name), merged once. */
   readonly merged: Map<string, RelationInfo>;
@@ -27,12 +41,25 @@ export type CatalogQuery = (database: string, sql: string) => Promise<(string | 
 
 // In a transaction so SET LOCAL ends with it: the side connection's other look-ups keep their path.
 // With only pg_catalog on the path, pg_get_viewdef qualifies every other relation it names.
+// Three row shapes in one answer, told apart by the first column: r = relation, f = routine,
+// b = a built-in function's name.
 const SNAPSHOT_SQL = 'BEGIN READ ONLY; SET LOCAL search_path = pg_catalog; '
-  + 'SELECT n.nspname, c.relname, c.relkind, '
+  + "SELECT 'r', n.nspname, c.relname, c.relkind, "
   + '(SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)::text, '
   + "CASE WHEN c.relkind = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema') THEN pg_catalog.pg_get_viewdef(c.oid) END "
   + 'FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace '
-  + "WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p'); COMMIT";
+  + "WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p'); "
+  + "SELECT 'f', n.nspname, p.proname, l.lanname, p.prosrc, NULL FROM pg_catalog.pg_proc p "
+  + 'JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace JOIN pg_catalog.pg_language l ON l.oid = p.prolang '
+  + "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'; "
+  + "SELECT DISTINCT 'b', NULL, p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
+  + "WHERE n.nspname IN ('pg_catalog', 'information_schema'); COMMIT";
+/** Languages whose routines are compiled code installed by a superuser (extensions): no SQL to follow. */
+const COMPILED_LANGUAGES: ReadonlySet<string> = new Set(['c', 'internal']);
+/** Result types a PL/pgSQL body is parsed against until one fits its RETURN statements. */
+const PLPGSQL_RESULTS = ['void', 'record', 'SETOF record'];
+/** Routines calling routines: deeper chains count as not followed. */
+const MAX_ROUTINE_DEPTH = 8;
 
 /** A statement naming a relation the snapshot lacks reloads it, but not more often than this. */
 const UNKNOWN_RELOAD_MS = 1000;
@@ -119,13 +146,90 @@ export class PostgresRelations implements RelationCatalog {
     return candidates.length === 1 ? this.infoOf(candidates[0]!) : this.merge(snapshot, relation.name, candidates);
   }
 
+  /**
+   * What a called routine's body reads. A name that is neither built in nor in the snapshot (made
+   * after it was taken, or earlier in the same message), or one this session changed in a
+   * transaction still open, cannot be followed.
+   */
+  routine(name: string, session: Session): RoutineInfo | undefined {
+    const snapshot = this.snapshots.get(session.database);
+    const bare = name.slice(name.lastIndexOf('.') + 1);
+    const pending = session.state.get(PENDING_DDL) as Set<string> | undefined;
+    if (pending?.has(bare)) return OPAQUE;
+    if (snapshot === undefined) return OPAQUE;
+    const followed = this.follow(snapshot, name, 0, new Set());
+    if (followed !== undefined) return followed;
+    return knowsFunction(snapshot, name) ? undefined : OPAQUE;
+  }
+
+  /** A called name's overloads (every schema, when unqualified), their bodies' reads merged. */
+  private follow(snapshot: Snapshot, called: string, depth: number, visiting: Set<string>): RoutineInfo | undefined {
+    const known = snapshot.followed.get(called);
+    if (known) return known;
+    const dot = called.lastIndexOf('.');
+    const schema = dot < 0 ? undefined : called.slice(0, dot);
+    if (schema === 'pg_catalog') return undefined;
+    const candidates = (snapshot.routines.get(dot < 0 ? called : called.slice(dot + 1)) ?? [])
+      .filter((r) => schema === undefined || r.schema === schema);
+    if (candidates.length === 0) return undefined;
+    if (visiting.has(called) || depth >= MAX_ROUTINE_DEPTH) return { reads: [], complete: depth < MAX_ROUTINE_DEPTH };
+    visiting.add(called);
+    const reads = new Map<string, ObjectRef>();
+    let complete = true;
+    for (const routine of candidates) {
+      if (COMPILED_LANGUAGES.has(routine.language)) continue;
+      const statements = routine.language === 'sql' ? this.analyzer.analyze(routine.source)
+        : routine.language === 'plpgsql' ? this.plpgsqlStatements(routine.source) : undefined;
+      if (statements === undefined || statements.length === 0) { complete = false; continue; }
+      const visit = (s: Statement): void => {
+        if (s.kind === 'unknown' || s.risks.has('unparsed') || s.risks.has('dynamicSql')) complete = false;
+        for (const r of s.reads) reads.set(`${r.schema ?? ''}.${r.name}`, r);
+        for (const f of s.functions) {
+          const inner = this.follow(snapshot, f, depth + 1, visiting);
+          if (!inner) continue;
+          complete &&= inner.complete;
+          for (const r of inner.reads) reads.set(`${r.schema ?? ''}.${r.name}`, r);
+        }
+        s.nested?.forEach(visit);
+      };
+      statements.forEach(visit);
+    }
+    visiting.delete(called);
+    const info: RoutineInfo = { reads: [...reads.values()], complete };
+    // Only a whole walk is kept: one cut short by a cycle lacks the reads of the routine it came from.
+    if (depth === 0) snapshot.followed.set(called, info);
+    return info;
+  }
+
+  /**
+   * What a PL/pgSQL body runs: its static SQL and its expressions. Undefined when it does not parse,
+   * or when it runs SQL built at run time (EXECUTE), which no snapshot can follow.
+   */
+  private plpgsqlStatements(source: string): Statement[] | undefined {
+    const body = PLPGSQL_RESULTS.reduce<PlpgsqlBody | undefined>((found, returns) => found ?? parsePlpgsqlBody(source, returns), undefined);
+    if (body === undefined || body.dynamic.length > 0) return undefined;
+    return [
+      ...body.statements.flatMap((sql) => this.analyzer.analyze(sql)),
+      ...body.expressions.flatMap((expr) => this.analyzer.analyze(`SELECT ${expr}`)),
+    ];
+  }
+
   private load(database: string): Promise<void> {
     let pending = this.loading.get(database);
     if (pending) return pending;
     pending = this.query(database, SNAPSHOT_SQL).then((rows) => {
       const byName = new Map<string, Relation[]>();
-      for (const [schema, name, relkind, columns, definition] of rows) {
-        if (schema === null || name === null) continue;
+      const routines = new Map<string, Routine[]>();
+      const builtins = new Set<string>();
+      for (const [shape, schema, name, relkind, columns, definition] of rows) {
+        if (shape === 'b') { if (name) builtins.add(name); continue; }
+        if (schema === null || name === null || schema === undefined || name === undefined) continue;
+        if (shape === 'f') {
+          const routine: Routine = { schema, name, language: relkind ?? '', source: columns ?? '' };
+          const list = routines.get(name);
+          if (list) list.push(routine); else routines.set(name, [routine]);
+          continue;
+        }
         const relation: Relation = {
           schema, name, kind: relkind === 'v' ? 'view' : 'table',
           columns: columns === null ? [] : (JSON.parse(columns) as string[]),
@@ -135,7 +239,7 @@ export class PostgresRelations implements RelationCatalog {
         if (list) list.push(relation); else byName.set(name, [relation]);
       }
       this.loads++;
-      this.snapshots.set(database, { byName, loadedAt: performance.now(), merged: new Map(), stale: false });
+      this.snapshots.set(database, { byName, routines, builtins, followed: new Map(), loadedAt: performance.now(), merged: new Map(), stale: false });
     }, (err: unknown) => {
       throw new GatewayError('QG_UPSTREAM_UNAVAILABLE', `the gateway could not read the catalog of database "${database}"`, {
         detail: err instanceof Error ? err.message : String(err),
@@ -216,8 +320,19 @@ function add(into: Map<string, ColumnRef[]>, name: string, sources: readonly Col
   if (list) list.push(...sources); else into.set(name, [...sources]);
 }
 
+/** A routine that cannot be followed: it may read anything. */
+const OPAQUE: RoutineInfo = Object.freeze({ reads: Object.freeze([]), complete: false });
+
+function knowsFunction(snapshot: Snapshot, name: string): boolean {
+  const dot = name.lastIndexOf('.');
+  const bare = name.slice(dot + 1);
+  if (dot >= 0 && name.slice(0, dot) === 'pg_catalog') return true;
+  return snapshot.builtins.has(bare) || snapshot.routines.has(bare);
+}
+
 function knowsAll(snapshot: Snapshot, statement: Statement): boolean {
   for (const r of statement.reads) if (!snapshot.byName.has(r.name)) return false;
+  for (const f of statement.functions) if (!knowsFunction(snapshot, f)) return false;
   const nested = statement.nested;
   if (nested) for (const n of nested) if (!knowsAll(snapshot, n)) return false;
   return true;

@@ -144,3 +144,37 @@ describe('PostgresRelations', () => {
     dead.close();
   });
 });
+
+describe('PostgresRelations: routines', () => {
+  beforeAll(async () => {
+    await owner.query(`
+      CREATE FUNCTION peek(i int) RETURNS text LANGUAGE sql AS $$ SELECT ssn FROM users WHERE id = i $$;
+      CREATE FUNCTION other.peek() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN (SELECT nickname FROM other.users LIMIT 1); END $$;
+      CREATE FUNCTION outer_fn() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE 'x'; RETURN upper(public.peek(1)); END $$;
+      CREATE FUNCTION rows_fn() RETURNS SETOF int LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT id FROM contacts_again; END $$;
+      CREATE FUNCTION dyn(t text) RETURNS bigint LANGUAGE plpgsql AS $$ DECLARE n bigint; BEGIN EXECUTE 'SELECT count(*) FROM ' || t INTO n; RETURN n; END $$;
+      CREATE FUNCTION looping(i int) RETURNS int LANGUAGE sql AS $$ SELECT CASE WHEN i > 0 THEN looping(i - 1) ELSE (SELECT count(*)::int FROM other.users) END $$;
+    `);
+    relations.invalidate(DB);
+    await relations.ready(DB, statements('SELECT 1'));
+  });
+
+  const reads = (name: string): string[] | undefined => relations.routine(name, session())?.reads.map((r) => `${r.schema ?? ''}.${r.name}`).sort();
+
+  test('a routine\'s body is followed to the relations it reads, through the routines it calls', () => {
+    expect(reads('public.peek')).toEqual(['.users']);
+    expect(reads('other.peek')).toEqual(['other.users']);
+    // Unqualified: every schema's overloads, merged.
+    expect(reads('peek')).toEqual(['.users', 'other.users']);
+    expect(reads('outer_fn')).toEqual(['.users']);
+    expect(reads('rows_fn')).toEqual(['.contacts_again']);
+    expect(relations.routine('looping', session())).toEqual({ reads: [{ schema: 'other', name: 'users' }], complete: true });
+    expect(relations.routine('outer_fn', session())?.complete).toBe(true);
+  });
+
+  test('dynamic SQL cannot be followed; built-in functions are not the catalog\'s', () => {
+    expect(relations.routine('dyn', session())).toEqual({ reads: [], complete: false });
+    expect(relations.routine('lower', session())).toBeUndefined();
+    expect(relations.routine('pg_catalog.peek', session())).toBeUndefined();
+  });
+});

@@ -44,9 +44,14 @@ export interface MaskingGateway {
 
 /**
  * The masking options under test: columns rules, a name pattern, a detector, an exempt group.
- * PostgreSQL views are resolved from the catalog; the MySQL listener's are declared.
+ * PostgreSQL views are resolved from the catalog; the MySQL listener's `users_view` is declared
+ * unless `declaredViews` is false (then the catalog resolves it too).
  */
-function maskingYaml(database: string): string {
+function maskingYaml(database: string, declaredViews: boolean): string {
+  const views = declaredViews
+    ? `views:
+        ${database}.users_view: { email: [${database}.users.email], ssn: [${database}.users.ssn], phone: [${database}.users.phone], id: [${database}.users.id], name: [${database}.users.name] }`
+    : '';
   return `
   - use: "@querygate/plugin-masking"
     options:
@@ -54,8 +59,7 @@ function maskingYaml(database: string): string {
       exempt: { groups: [dba] }
       detectors:
         - { name: ticket, pattern: "TCK-\\\\d{6}" }
-      views:
-        ${database}.users_view: { email: [${database}.users.email], ssn: [${database}.users.ssn], phone: [${database}.users.phone], id: [${database}.users.id], name: [${database}.users.name] }
+      ${views}
       rules:
         - { name: emails, columns: ["public.users.email", "${database}.users.email"], strategy: email }
         - { name: ssn, columns: ["*.users.ssn"], strategy: { partial: { last: 4 } } }
@@ -65,7 +69,7 @@ function maskingYaml(database: string): string {
 `;
 }
 
-export async function startMaskingGateway(database: string): Promise<MaskingGateway> {
+export async function startMaskingGateway(database: string, options: { readonly declaredViews?: boolean } = {}): Promise<MaskingGateway> {
   const pg = postgresInfo();
   const maria = mariadbInfo();
   const dir = mkdtempSync(join(tmpdir(), 'qg-masking-it-'));
@@ -96,7 +100,7 @@ identities:
   users:
     - { name: ${ANALYST.user}, password: "\${env:ANALYST_PASSWORD}", groups: [analysts] }
     - { name: ${DBA.user}, password: "\${env:DBA_PASSWORD}", groups: [dba] }
-plugins:${maskingYaml(database)}
+plugins:${maskingYaml(database, options.declaredViews ?? true)}
 audit: { sinks: [ { type: file, path: ${JSON.stringify(auditFile)} } ] }
 recording: { dir: ${JSON.stringify(recordingDir)}, maxRowsPerResult: 1000 }
 logging: { level: debug }

@@ -83,6 +83,11 @@ export function mysqlSchema(): string {
     'CREATE TABLE orders (id INT PRIMARY KEY, user_id INT, total DECIMAL(10,2), note VARCHAR(40))',
     'CREATE TABLE events (id INT PRIMARY KEY, kind VARCHAR(20), payload JSON)',
     'CREATE VIEW users_view AS SELECT id, name, email, ssn, phone FROM users',
+    // Views the catalog resolver must follow: over a view, computed, renamed, over a join.
+    'CREATE VIEW users_view_v2 AS SELECT id, email AS contact, ssn FROM users_view',
+    "CREATE VIEW contact_cards AS SELECT id, LOWER(email) AS contact, CONCAT('SSN ', ssn) AS tax_id, card_number FROM users",
+    'CREATE VIEW renamed_people (who, mail, number) AS SELECT name, email, ssn FROM users',
+    'CREATE VIEW staff AS SELECT u.id, u.email AS work_mail, o.total FROM users u JOIN orders o ON o.user_id = u.id',
     `INSERT INTO users VALUES ${PEOPLE.map((p) => `(${p.id}, ${q(p.name)}, ${q(p.email)}, ${q(p.ssn)}, ${q(p.phone)}, ${q(p.card)}, '2024-0${p.id}-15')`).join(', ')}`,
     `INSERT INTO orders VALUES ${ORDERS.map((o) => `(${o.id}, ${o.userId}, ${o.total}, ${q(o.note)})`).join(', ')}`,
     `INSERT INTO events VALUES (1, 'signup', '${JSON.stringify({ contact: JSON_EMAILS[0], note: 'call back' })}'), ` +
