@@ -340,8 +340,7 @@ export class GatewaySession {
     const n = this.executing(result.statement)?.n ?? 0;
     const masked = plan && plan.columns.size > 0 ? [...plan.columns.keys()].sort((a, b) => a - b) : undefined;
     const observer = recording.result(n, result.columns.map((c) => c.name), plan?.label, masked);
-    // COPY data are not rows the adapter decodes; its columns are recorded, its data are not.
-    if (!observer || result.source === 'copy') return plan;
+    if (!observer) return plan;
     const limit = recording.maxRowsPerResult;
     const before = plan?.observe;
     let observe: RowObserver = observer;
