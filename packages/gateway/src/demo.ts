@@ -16,6 +16,8 @@ INSERT INTO users (name, email, ssn) VALUES
   ('Alan Turing', 'alan@example.org', '987-65-4321'),
   ('Grace Hopper', 'grace@example.net', '555-12-3456');
 INSERT INTO orders (user_id, total, status) VALUES (1, 42.50, 'paid'), (2, 17.00, 'open'), (3, 99.99, 'paid');
+CREATE OR REPLACE VIEW customer_contacts AS
+  SELECT u.id, u.name, lower(u.email) AS contact, o.total FROM users u JOIN orders o ON o.user_id = u.id;
 `;
 
 async function portOr(preferred: number): Promise<number> {
@@ -56,6 +58,7 @@ export async function runDemo(args: readonly string[]): Promise<number> {
 querygate demo is running (config: ${file}).
   try:    PGPASSWORD=${password} psql "host=127.0.0.1 port=${port} user=demo dbname=app sslmode=disable"
           then:  SELECT * FROM users;     (emails and SSNs masked; user "dba" sees them in clear)
+                 SELECT * FROM customer_contacts;   (a view: masked through its definition)
                  DROP DATABASE app;       (refused by a guardrail)
                  DELETE FROM orders;      (waits for approval: approve it in the console below)
   approvals console: http://127.0.0.1:${adminPort}/console/approvals  (log in as dba / ${password})

@@ -159,7 +159,7 @@ export class MaskingPolicy {
       : !statement.lineage.complete
         ? 'the analyser could not follow every output column to its sources'
         : reads.unknown.length > 0
-          ? `the catalog does not know ${reads.unknown.map(relationName).join(', ')}`
+          ? `the catalog does not know ${reads.unknown.map(relationName).join(', ')} (no such relation, or one made by DDL not committed yet)`
           : reads.incomplete ? 'a view definition could not be followed to its sources'
             : routines.opaque.length > 0 ? `it calls ${routines.opaque.join(', ')}, whose body the gateway cannot follow` : undefined;
     const readsUnknown = reads.unknown.length > 0 || routines.opaque.length > 0;
