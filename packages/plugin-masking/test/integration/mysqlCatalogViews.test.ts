@@ -2,12 +2,13 @@
 // declare no view (`views:`), in front of MariaDB. The MySQL bypass corpus runs through it with
 // real clients (mysql2 query() / execute(), the mariadb CLI), and views of every kind are compared
 // with what a direct query returns: masked per rule for the analyst, clear for the exempt dba.
-import { createConnection, type FieldPacket, type RowDataPacket } from 'mysql2/promise';
+import { createConnection, type RowDataPacket } from 'mysql2/promise';
 import { describeWith, hasService, mariadbConfig } from '../../../../test/services';
 import { ANALYST, DBA, MYSQL_HOST, startMaskingGateway, type MaskingGateway } from './helpers/maskingGateway';
 import { cliOutcome, runMariadb, runMariadbBatch, runMysql, REFUSAL, type ClientRun } from './helpers/clients';
 import { findLeaks, loadCorpus, runsIn, type CorpusEntry, type Leak } from './helpers/corpus';
-import { compareTables, type Expect, type Table } from './helpers/expectations';
+import { compareTables, type Expect } from './helpers/expectations';
+import { cliTable, mysqlTable } from './helpers/mysqlTables';
 
 interface Observation { readonly entry: CorpusEntry; readonly client: string; readonly run: ClientRun; readonly leaks: Leak[] }
 
@@ -35,31 +36,6 @@ const VIEW_PROBES: readonly { sql: string; kinds: readonly Expect[] }[] = [
 ];
 
 /** A mysql2 value as text. */
-function cell(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  return String(v);
-}
-
-async function mysqlTable(config: { host: string; port: number; user: string; password: string; database: string }, sql: string, mode: 'query' | 'execute'): Promise<Table> {
-  const connection = await createConnection(config);
-  try {
-    const [rows, fields] = mode === 'query'
-      ? await connection.query({ sql, rowsAsArray: true })
-      : await connection.execute({ sql, rowsAsArray: true });
-    const f = fields as FieldPacket[];
-    return { columns: f.map((x) => x.name), types: f.map((x) => String(x.columnType)), rows: (rows as unknown[][]).map((r) => r.map(cell)) };
-  } finally {
-    await connection.end();
-  }
-}
-
-function cliTable(stdout: string): Table {
-  const lines = stdout.split('\n').filter((l) => l !== '');
-  const [header = '', ...rows] = lines;
-  return { columns: header.split('\t'), types: [], rows: rows.map((l) => l.split('\t').map((v) => (v === 'NULL' ? null : v))) };
-}
-
 describeBoth('MySQL views resolved from the catalog (no `views:` option)', () => {
   let gw: MaskingGateway;
   const observations: Observation[] = [];

@@ -6,12 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, type ClientConfig, type FieldDef } from 'pg';
-import { createConnection, type FieldPacket } from 'mysql2/promise';
 import { describeWith, hasService } from '../../../../test/services';
 import { ANALYST, DBA, MYSQL_HOST, startMaskingGateway, type MaskingGateway } from './helpers/maskingGateway';
 import { buildJdbcProbe, run, runJdbc, runMariadb, runPsql } from './helpers/clients';
 import { compareTables, MYSQL_PROBES, PG_PROBES, type Expect, type Probe, type Table } from './helpers/expectations';
 import { findLeaks } from './helpers/corpus';
+import { cliTable, mysqlTable } from './helpers/mysqlTables';
 
 const describeBoth = hasService('postgres') && hasService('mariadb') ? describeWith('postgres') : describe.skip;
 
@@ -79,37 +79,6 @@ function psqlTable(stdout: string): Table {
  * (format=json) makes mysql2 parse JSON_OBJECT results; through the gateway it does not (the
  * adapter does not pass that metadata on), so the same JSON arrives as a string.
  */
-function mysqlCell(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (v instanceof Date) return v.toISOString();
-  if (Buffer.isBuffer(v)) return v.toString('utf8');
-  if (typeof v === 'object') return JSON.stringify(v);
-  const s = String(v);
-  if (/^[{[]/.test(s)) {
-    try { return JSON.stringify(JSON.parse(s)); } catch { return s; }
-  }
-  return s;
-}
-
-async function mysqlTable(config: { host: string; port: number; user: string; password: string; database: string }, sql: string, mode: 'query' | 'execute'): Promise<Table> {
-  const connection = await createConnection(config);
-  try {
-    const [rows, fields] = mode === 'query'
-      ? await connection.query({ sql, rowsAsArray: true })
-      : await connection.execute({ sql, rowsAsArray: true });
-    const f = fields as FieldPacket[];
-    return { columns: f.map((x) => x.name), types: f.map((x) => String(x.columnType)), rows: (rows as unknown[][]).map((r) => r.map(mysqlCell)) };
-  } finally {
-    await connection.end();
-  }
-}
-
-function cliTable(stdout: string): Table {
-  const lines = stdout.split('\n').filter((l) => l !== '');
-  const [header = '', ...rows] = lines;
-  return { columns: header.split('\t'), types: [], rows: rows.map((l) => l.split('\t').map((v) => (v === 'NULL' ? null : v))) };
-}
-
 describeBoth('masking through real clients', () => {
   let gw: MaskingGateway;
   let dir: string;

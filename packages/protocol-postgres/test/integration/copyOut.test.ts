@@ -1,24 +1,15 @@
 // COPY ... TO STDOUT through a real gateway in front of the harness's PostgreSQL, with a result hook
 // that masks the `email` column: the adapter names COPY columns from the catalog, rewrites the rows
 // in text and CSV, over the simple and the extended protocol, and refuses what it cannot rewrite.
-import { Client, type ClientConfig } from 'pg';
 import type { Interceptor, ResultSet, RowTransform } from '@querygate/core';
 import { pgClientConfig } from '../../../../test/services';
 import { RawClient, sqlstate, type RawMessage } from '../helpers/RawClient';
 import { startTestGateway, type TestGateway } from '../helpers/testGateway';
+import { withClient } from '../helpers/withClient';
 
 const T = 'copy_out_people';
 const SECRET = 'ann.secret@example.com';
 
-async function withClient<T>(config: ClientConfig, run: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client(config);
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** Masks every column named email, for COPY only; remembers the columns it was shown. */
 function maskingEmails(shown: ResultSet[]): Interceptor {

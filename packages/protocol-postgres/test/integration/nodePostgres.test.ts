@@ -5,6 +5,7 @@ import { Client, type ClientConfig, type DatabaseError, type QueryConfig } from 
 import { GatewayError, Verdicts, type Interceptor } from '@querygate/core';
 import { pgClientConfig } from '../../../../test/services';
 import { ALICE, startTestGateway, type TestGateway } from '../helpers/testGateway';
+import { withClient } from '../helpers/withClient';
 
 const T = 'np_items';
 const USERS = 'np_users';
@@ -37,15 +38,6 @@ function binary(text: string, values: unknown[]): QueryConfig {
   return config;
 }
 
-async function withClient<T>(config: ClientConfig, run: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client(config);
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 function viaGateway(gw: TestGateway, extra: Partial<ClientConfig> = {}): ClientConfig {
   return { host: gw.host, port: gw.port, user: ALICE.user, password: ALICE.password, database: 'app', ssl: false, ...extra };

@@ -7,6 +7,7 @@ import type { Interceptor, RowTransform, ValueMask } from '@querygate/core';
 import { pgClientConfig } from '../../../../test/services';
 import { RawClient, type RawMessage } from '../helpers/RawClient';
 import { ALICE, startTestGateway, type TestGateway } from '../helpers/testGateway';
+import { withClient } from '../helpers/withClient';
 
 const USERS = 'obs_users';
 const SECRET = 'ann.secret@example.com';
@@ -56,15 +57,6 @@ function binary(text: string, values: unknown[]): QueryConfig {
   return config;
 }
 
-async function withClient<T>(config: ClientConfig, run: (c: Client) => Promise<T>): Promise<T> {
-  const client = new Client(config);
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 async function failure(c: Client, query: string | QueryConfig, values?: unknown[]): Promise<DatabaseError> {
   try {
