@@ -64,6 +64,14 @@ const MAX_VIEW_DEPTH = 16;
 const DEFERRING = new Set(['declare_cursor', 'declare', 'prepare']);
 const VIEW_DDL = new Set(['create_view', 'create_or_replace_view', 'alter_view']);
 /**
+ * Planner statistics: sample values of every analysed column (most common values, histogram
+ * bounds; MariaDB's min/max), sensitive ones included, under the statistics' own column names.
+ */
+const STATISTICS: ReadonlyMap<string, string> = new Map([
+  ['pg_stats', 'pg_catalog'], ['pg_stats_ext', 'pg_catalog'], ['pg_stats_ext_exprs', 'pg_catalog'],
+  ['pg_statistic', 'pg_catalog'], ['pg_statistic_ext_data', 'pg_catalog'], ['column_stats', 'mysql'],
+]);
+/**
  * PostgreSQL functions that store a value where a later statement reads it back without lineage
  * (`current_setting`, LISTEN, `lo_get`...), or send it elsewhere.
  */
@@ -167,7 +175,12 @@ export class MaskingPolicy {
     const defersSensitiveRows = (DEFERRING.has(statement.command) || /^\s*(declare|prepare)\b/i.test(statement.text))
       && (mayBeSensitive || statement.risks.has('dynamicSql'));
     let refusal: GatewayError | undefined;
-    if (unresolved && mayBeSensitive && this.options.fallback === 'refuse') {
+    const statistics = rules.columnRules.length > 0 ? statisticsRead(statement, reads.tables, routines.reads) : [];
+    if (statistics.length > 0) {
+      refusal = new GatewayError('QG_MASKING_UNRESOLVED', `${statistics.join(', ')} hold sample values of table columns (most common values, histogram bounds), sensitive ones included`, {
+        rule: 'masking', hint: 'Read planner statistics through a session that is exempt from masking.',
+      });
+    } else if (unresolved && mayBeSensitive && this.options.fallback === 'refuse') {
       refusal = unresolvedError(unresolved, sensitiveReads, rules);
     } else if (sensitiveReads.length > 0 && this.options.sensitiveCopies === 'refuse') {
       refusal = this.copyRefusal(statement, rules, resolver, sensitiveReads) ?? this.storeRefusal(statement, rules, resolver, session, sensitiveReads);
@@ -182,17 +195,19 @@ export class MaskingPolicy {
    */
   private calledRoutines(
     statement: Statement, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session,
-  ): { sensitive: string[]; sensitiveReads: string[]; opaque: string[] } {
+  ): { sensitive: string[]; sensitiveReads: string[]; opaque: string[]; reads: ObjectRef[] } {
     const sensitive: string[] = [];
     const sensitiveReads: string[] = [];
     const opaque: string[] = [];
-    if (resolver?.routine === undefined) return { sensitive, sensitiveReads, opaque };
+    const reads: ObjectRef[] = [];
+    if (resolver?.routine === undefined) return { sensitive, sensitiveReads, opaque, reads };
     const visit = (s: Statement): void => {
       for (const name of s.functions) {
         const routine = resolver.routine!(name, session);
         if (routine === undefined) continue;
         if (!routine.complete) opaque.push(name);
         const resolved = this.resolveReads(routine.reads, resolver, session);
+        reads.push(...resolved.tables);
         const tables = resolved.tables.filter((t) => this.isSensitiveTable(t, rules)).map(relationName);
         if (tables.length > 0) { sensitive.push(name); sensitiveReads.push(...tables); }
         if (resolved.unknown.length > 0 || resolved.incomplete) opaque.push(name);
@@ -200,7 +215,7 @@ export class MaskingPolicy {
       s.nested?.forEach(visit);
     };
     visit(statement);
-    return { sensitive: [...new Set(sensitive)], sensitiveReads, opaque: [...new Set(opaque)] };
+    return { sensitive: [...new Set(sensitive)], sensitiveReads, opaque: [...new Set(opaque)], reads };
   }
 
   /**
@@ -509,6 +524,19 @@ function binaryFormatError(column: ResultColumn): GatewayError {
     rule: 'masking',
     hint: 'Ask for this column in text format (most drivers do by default), or cast it to text in the query.',
   });
+}
+
+/** The planner-statistics relations a statement reads: directly, nested, through views or routines. */
+function statisticsRead(statement: Statement, ...resolved: (readonly ObjectRef[])[]): string[] {
+  const found = new Set<string>();
+  const check = (r: ObjectRef): void => {
+    const schema = STATISTICS.get(r.name.toLowerCase());
+    if (schema !== undefined && (r.schema === undefined || r.schema.toLowerCase() === schema)) found.add(`${schema}.${r.name.toLowerCase()}`);
+  };
+  const visit = (s: Statement): void => { s.reads.forEach(check); s.nested?.forEach(visit); };
+  visit(statement);
+  for (const list of resolved) list.forEach(check);
+  return [...found];
 }
 
 function viewColumns(info: Extract<RelationInfo, { kind: 'view' }>, column: string): readonly ViewColumn[] {

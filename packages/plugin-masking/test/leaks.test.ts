@@ -153,3 +153,19 @@ describe('PostgreSQL binary values', () => {
     expect(bare.onResult(result(email, [{ name: 'email', type: 'text', typeId: 25, format: 'binary', origin: users('email') }]), context())).toBeDefined();
   });
 });
+
+describe('planner statistics', () => {
+  it('refuses reading sample values of columns (pg_stats, mysql.column_stats) unless exempt', async () => {
+    const masking = await loadMasking({ ...BASE_OPTIONS, exempt: { groups: ['dba'] } });
+    const pg = stmt("SELECT most_common_vals::text FROM pg_stats WHERE tablename = 'users'", { reads: [{ name: 'pg_stats' }], outputs: [out([{ table: 'pg_stats', column: 'most_common_vals' }])] });
+    expect((masking.onStatement(pg, context()) as Deny).error.message).toMatch(/pg_catalog\.pg_stats hold sample values/);
+    const nested = stmt('SELECT (SELECT histogram_bounds::text FROM pg_catalog.pg_stats LIMIT 1)', { reads: [] });
+    const withNested = { ...nested, nested: [stmt('SELECT histogram_bounds FROM pg_catalog.pg_stats', { reads: [{ schema: 'pg_catalog', name: 'pg_stats' }] })] };
+    expect(masking.onStatement(withNested, context())).toMatchObject({ action: 'deny' });
+    const maria = stmt('SELECT min_value, max_value FROM mysql.column_stats', { reads: [{ schema: 'mysql', name: 'column_stats' }] });
+    expect((masking.onStatement(maria, mysql()) as Deny).error.message).toMatch(/mysql\.column_stats/);
+    // Another schema's relation of that name is not the catalog's.
+    expect(masking.onStatement(stmt('SELECT * FROM app.pg_stats', { reads: [{ schema: 'app', name: 'pg_stats' }] }), context())).toBeUndefined();
+    expect(masking.onStatement(pg, context(session({ groups: ['dba'] })))).toBeUndefined();
+  });
+});
