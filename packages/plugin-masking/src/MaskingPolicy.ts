@@ -64,6 +64,18 @@ const MAX_VIEW_DEPTH = 16;
 const DEFERRING = new Set(['declare_cursor', 'declare', 'prepare']);
 const VIEW_DDL = new Set(['create_view', 'create_or_replace_view', 'alter_view']);
 /**
+ * PostgreSQL built-ins that read tables by name or run a query string (the XML export family): what
+ * they return has no lineage, whatever the statement around them reads.
+ */
+const DATA_READING_FUNCTIONS: ReadonlySet<string> = new Set([
+  'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema',
+  'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',
+  'cursor_to_xml', 'cursor_to_xmlschema',
+  'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema',
+  'database_to_xml', 'database_to_xmlschema', 'database_to_xml_and_xmlschema',
+]);
+
+/**
  * Planner statistics: sample values of every analysed column (most common values, histogram
  * bounds; MariaDB's min/max), sensitive ones included, under the statistics' own column names.
  */
@@ -162,7 +174,10 @@ export class MaskingPolicy {
     }
     const routines = this.calledRoutines(statement, rules, resolver, session);
     sensitiveReads.push(...routines.sensitiveReads);
-    const unresolved = routines.sensitive.length > 0
+    const readers = dataReadingCalls(statement);
+    const unresolved = readers.length > 0
+      ? `it calls ${readers.join(', ')}, which read${readers.length === 1 ? 's' : ''} tables by name or runs a query string, so its output has no column lineage`
+      : routines.sensitive.length > 0
       ? `it calls ${routines.sensitive.join(', ')}, whose body reads ${[...new Set(routines.sensitiveReads)].join(', ')}, and what a routine returns, raises or prints cannot be traced to columns`
       : !statement.lineage.complete
         ? 'the analyser could not follow every output column to its sources'
@@ -170,7 +185,7 @@ export class MaskingPolicy {
           ? `the catalog does not know ${reads.unknown.map(relationName).join(', ')} (no such relation, or one made by DDL not committed yet)`
           : reads.incomplete ? 'a view definition could not be followed to its sources'
             : routines.opaque.length > 0 ? `it calls ${routines.opaque.join(', ')}, whose body the gateway cannot follow` : undefined;
-    const readsUnknown = reads.unknown.length > 0 || routines.opaque.length > 0;
+    const readsUnknown = reads.unknown.length > 0 || routines.opaque.length > 0 || readers.length > 0;
     const mayBeSensitive = sensitiveReads.length > 0 || readsUnknown || this.options.fallbackScope === 'all';
     const defersSensitiveRows = (DEFERRING.has(statement.command) || /^\s*(declare|prepare)\b/i.test(statement.text))
       && (mayBeSensitive || statement.risks.has('dynamicSql'));
@@ -524,6 +539,20 @@ function binaryFormatError(column: ResultColumn): GatewayError {
     rule: 'masking',
     hint: 'Ask for this column in text format (most drivers do by default), or cast it to text in the query.',
   });
+}
+
+/** The calls of DATA_READING_FUNCTIONS in a statement and the statements nested in it. */
+function dataReadingCalls(statement: Statement): string[] {
+  const found = new Set<string>();
+  const visit = (s: Statement): void => {
+    for (const f of s.functions) {
+      const bare = f.slice(f.lastIndexOf('.') + 1).toLowerCase();
+      if (DATA_READING_FUNCTIONS.has(bare)) found.add(bare);
+    }
+    s.nested?.forEach(visit);
+  };
+  visit(statement);
+  return [...found];
 }
 
 /** The planner-statistics relations a statement reads: directly, nested, through views or routines. */
