@@ -878,6 +878,11 @@ export class ProxySession {
         }
         if (masked !== null) out = binary ? (textToBinary(column.typeId, masked, value) ?? null) : Buffer.from(masked, 'utf8');
         if (out !== null) sent = masked;
+      } else if (binary) {
+        // Not decodable (a record with a field of a type the codec lacks): the emptiest value of the
+        // same type (an empty array, a record of NULLs), so a non-NULL value does not become NULL.
+        out = textToBinary(column.typeId, '', value) ?? null;
+        if (out !== null) sent = valueText(out, column);
       }
       values[index] = out;
       if (texts) texts[index] = sent;
