@@ -180,10 +180,13 @@ describeBoth('MySQL views resolved from the catalog (no `views:` option)', () =>
   test('recordings, logs and audit hold no clear value', async () => {
     await gw.stop();
     const knownLeaked = new Set(observations.filter((o) => o.entry.knownIssue !== undefined).flatMap((o) => o.leaks.map((l) => l.value)));
+    // The audit holds an error's message as the client received it: a known issue leaking in an error shows there too.
+    const knownInErrors = new Set(observations.filter((o) => o.entry.knownIssue !== undefined && o.run.outcome !== 'rows').flatMap((o) => o.leaks.map((l) => l.value)));
     // The exempt dba's sessions record the clear values it was rightly sent.
     const outputs = gw.sideOutputs().filter((o) => !(o.name.startsWith('recording') && o.text.includes(`"subject":"${DBA.user}"`)));
     expect(outputs.some((o) => o.name.startsWith('recording'))).toBe(true);
     const all = outputs.flatMap((o) => findLeaks(o.text, o.name));
-    expect(all.filter((l) => !(l.where.startsWith('recording') && knownLeaked.has(l.value))).map((l) => `${l.where}: ${l.value} as ${l.form}`)).toEqual([]);
+    const excused = (l: Leak): boolean => (l.where.startsWith('recording') && knownLeaked.has(l.value)) || (l.where === 'audit' && knownInErrors.has(l.value));
+    expect(all.filter((l) => !excused(l)).map((l) => `${l.where}: ${l.value} as ${l.form}`)).toEqual([]);
   });
 });
