@@ -5,13 +5,14 @@ import {
 } from '@querygate/core';
 import { BoundedCache } from './BoundedCache';
 import type { ActiveRules, MaskingPlan, MaskingPolicy, StatementAssessment } from './MaskingPolicy';
-import { redactServerError } from './redactServerError';
+import { isUserText, redactServerError } from './redactServerError';
 import type { ViewResolver } from './ViewResolver';
 
 type PlanEntry = MaskingPlan | GatewayError | null;
 
 // MySQL keeps the last statement's warnings (their text quotes values, as errors do) for SHOW
 // WARNINGS / SHOW ERRORS and GET DIAGNOSTICS.
+// On the normalised text (comments out): `/* c */ SHOW /* c */ WARNINGS` is the same command.
 const WARNINGS_LISTING = /^\s*SHOW\s+(?:WARNINGS|ERRORS)\b/i;
 const GET_DIAGNOSTICS = /^\s*GET\s+(?:CURRENT\s+|STACKED\s+)?DIAGNOSTICS\b/i;
 
@@ -42,7 +43,7 @@ export class MaskingInterceptor implements Interceptor {
     if (assessment.defersSensitiveRows) this.policy.noteDeferred(session);
     if (assessment.sensitiveReads.length > 0 || assessment.readsUnknown) this.policy.noteReadSensitive(session);
     if (assessment.refusal) return Verdicts.deny(assessment.refusal);
-    if (GET_DIAGNOSTICS.test(statement.text) && this.policy.hasReadSensitive(session)) {
+    if (GET_DIAGNOSTICS.test(statement.normalized) && this.policy.hasReadSensitive(session)) {
       return Verdicts.deny(new GatewayError('QG_MASKING_UNRESOLVED', 'GET DIAGNOSTICS would store warning texts that may quote sensitive values in a variable', {
         rule: 'masking', hint: 'Use SHOW WARNINGS (masked), or a session that is exempt from masking.',
       }));
@@ -54,7 +55,7 @@ export class MaskingInterceptor implements Interceptor {
     const session = context.session;
     const rules = this.policy.rulesFor(session);
     if (rules.exempt) return undefined;
-    if (WARNINGS_LISTING.test(result.statement.text) && this.policy.hasReadSensitive(session)) return this.warningsPlan(result);
+    if (WARNINGS_LISTING.test(result.statement.normalized) && this.policy.hasReadSensitive(session)) return this.warningsPlan(result);
     const resolver = this.resolver(session);
     const deferred = this.policy.hasDeferred(session) ? 'd' : '';
     const key = `${rules.key}\u0000${catalogKey(resolver, context)}\u0000${session.protocol}${deferred}\u0000${result.source}\u0000${result.statement.fingerprint}\u0000${signature(result.columns)}`;
@@ -102,6 +103,11 @@ export class MaskingInterceptor implements Interceptor {
       sensitive = assessment.sensitiveReads.length > 0 || assessment.readsUnknown;
     }
     if (!sensitive && (statement === undefined || statement.kind === 'tcl')) sensitive = this.policy.hasReadSensitive(session);
+    // A statement that writes or alters a sensitive table makes the server read its rows (casts in
+    // ALTER TABLE, CREATE INDEX expressions, constraint checks); a trigger, default or domain check
+    // may run code that reads anything: user-written text (RAISE, SIGNAL) is never trusted.
+    if (!sensitive && statement) sensitive = this.policy.writesSensitive(statement, rules);
+    if (!sensitive) sensitive = isUserText(error) && rules.columnRules.length > 0;
     if (!sensitive) return undefined;
     return redactServerError(error, statement, this.policy.options.redaction, session.database);
   }

@@ -89,6 +89,11 @@ const STATISTICS: ReadonlyMap<string, string> = new Map([
  */
 const STORING_FUNCTIONS = new Set([
   'set_config', 'pg_notify', 'lo_from_bytea', 'lo_put', 'lowrite', 'pg_logical_emit_message', 'dblink_exec', 'pg_file_write',
+  // Values kept where later statements read them: a sequence's value, an advisory lock's key
+  // (pg_locks), a large object's oid.
+  'setval', 'lo_create', 'lo_import', 'pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_xact_lock',
+  'pg_advisory_xact_lock_shared', 'pg_try_advisory_lock', 'pg_try_advisory_lock_shared', 'pg_try_advisory_xact_lock',
+  'pg_try_advisory_xact_lock_shared',
 ]);
 // MySQL user variables: `SELECT ... INTO @v`, `@v := expr`, `SET @v = (SELECT ...)`. A stopgap on
 // the normalised text until the analyser reports variable writes (see docs/masking.md).
@@ -267,6 +272,12 @@ export class MaskingPolicy {
       `statement would store values from ${[...new Set(sensitiveReads)].join(', ')} in ${store.where}, where masking no longer sees them`,
       { rule: 'masking', hint: 'Select the values instead (results are masked), or use a session that is exempt from masking.' },
     );
+  }
+
+  /** True when the statement (or one nested in it) writes, alters or indexes a table a rule covers. */
+  writesSensitive(statement: Statement, rules: ActiveRules): boolean {
+    const visit = (s: Statement): boolean => s.writes.some((w) => this.isSensitiveTable(w, rules)) || (s.nested?.some(visit) ?? false);
+    return visit(statement);
   }
 
   /** True when a column rule would mask this source (a whole row: when its table is sensitive). */

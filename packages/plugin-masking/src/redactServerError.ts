@@ -12,10 +12,15 @@ const FUNCTION_FRAME = /\bPL\/pgSQL\b|\bat RAISE\b/;
 // Templates where a server prints a value unquoted or in brackets. Greedy to the LAST bracket of the
 // field: a value may itself contain brackets or quotes.
 const JSON_EXCERPT = /(JSON data, line \d+: )[^\n]*/g;
-const KEY_VALUES = /(\)=\()[\s\S]*\)/;
+const KEY_VALUES = /(\)\s*=\s*\()[\s\S]*\)/;
 const FAILING_ROW = /(Failing row contains \()[\s\S]*\)/;
 const OPERATOR_NAME = /(operator does not exist: )[^\n]*/;
 const BYTE_SEQUENCE = /0x[0-9a-f]{2}(?:\s+0x[0-9a-f]{2})*/gi;
+// Numbers of four digits or more that the statement did not write: a server prints some values
+// unquoted (`requested character too large for encoding: 219099871`, `large object 4539 does not
+// exist`, a year out of range).
+const LONG_NUMBER = /(?<![\p{L}\p{N}_.])\d{4,}(?![\p{L}\p{N}_])/gu;
+const NUMBERS = /\d+/g;
 // Quoted identifiers / literals / words of the statement, to keep quotes the client wrote itself.
 const TOKENS = /'((?:[^'\\]|''|\\.)*)'|"((?:[^"]|"")*)"|`((?:[^`]|``)*)`|([\p{L}_][\p{L}\p{N}_$]*)/gu;
 // Words of the error templates that sit between two quoted names (`column "a" of relation "b"`,
@@ -36,14 +41,34 @@ const TEMPLATE_PHRASES = new Set(['field list', 'where clause', 'order clause', 
  */
 export function redactServerError(error: ServerError, statement: Statement | undefined, redaction: string, database?: string): ServerErrorText {
   const known = statementTokens(statement, database);
-  const field = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactText(text, known, redaction));
-  const userText = USER_TEXT.test(error.code) || FUNCTION_FRAME.test(error.where ?? '');
+  const numbers = statementNumbers(statement);
+  const field = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactNumbers(redactText(text, known, redaction), numbers, redaction));
+  const userText = isUserText(error);
   return {
     message: userText ? WITHHELD_MESSAGE : field(error.message)!,
     detail: userText || error.detail === undefined ? undefined : XML_ERRORS.has(error.code) ? redaction : field(error.detail),
     hint: userText ? undefined : field(error.hint),
     where: field(error.where),
   };
+}
+
+/** True for text a user's code wrote: RAISE / ASSERT / SIGNAL, or any message from a PL/pgSQL frame. */
+export function isUserText(error: ServerError): boolean {
+  return USER_TEXT.test(error.code) || FUNCTION_FRAME.test(error.where ?? '');
+}
+
+function redactNumbers(text: string, numbers: ReadonlySet<string>, redaction: string): string {
+  return text.replace(LONG_NUMBER, (n) => (numbers.has(n) ? n : redaction));
+}
+
+function statementNumbers(statement: Statement | undefined): ReadonlySet<string> {
+  const out = new Set<string>();
+  const visit = (s: Statement): void => {
+    for (const m of s.text.matchAll(NUMBERS)) out.add(m[0]);
+    s.nested?.forEach(visit);
+  };
+  if (statement) visit(statement);
+  return out;
 }
 
 function redactText(text: string, known: ReadonlySet<string>, redaction: string): string {
