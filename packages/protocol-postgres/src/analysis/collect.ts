@@ -102,10 +102,15 @@ function dmlStatement(kind: DmlKind, stmt: AstObject, facts: Facts, targets: Set
 }
 
 /** Lower-case name as written; SQL-syntax calls (`extract`, `AT TIME ZONE`) lose their implicit pg_catalog. */
+/**
+ * `schema.name` as the parser resolved it: unquoted parts are folded already, quoted ones keep
+ * their case (`"UPPER"` is not `upper`), and a part holding a dot or quote is quoted again so it
+ * cannot pass for a schema-qualified name (`"pg_catalog.lower"`).
+ */
 export function functionName(call: FuncCall): string {
-  let names = namesOf(call.funcname).map((s) => s.toLowerCase());
+  let names = namesOf(call.funcname);
   if (call.funcformat === 'COERCE_SQL_SYNTAX' && names[0] === 'pg_catalog') names = names.slice(1);
-  return names.join('.');
+  return names.map((n) => (/[."]/.test(n) ? `"${n.replace(/"/g, '""')}"` : n)).join('.');
 }
 
 function functionCall(call: FuncCall, facts: Facts): void {

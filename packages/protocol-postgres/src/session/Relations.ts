@@ -20,6 +20,8 @@ interface Routine {
   readonly name: string;
   readonly language: string;
   readonly source: string;
+  /** An aggregate's support functions (transition, final), which run its per-row code. */
+  readonly supports: readonly string[];
 }
 
 /** All relations of one database at one moment. */
@@ -49,7 +51,9 @@ const SNAPSHOT_SQL = 'BEGIN READ ONLY; SET LOCAL search_path = pg_catalog; '
   + "CASE WHEN c.relkind = 'v' AND n.nspname NOT IN ('pg_catalog', 'information_schema') THEN pg_catalog.pg_get_viewdef(c.oid) END "
   + 'FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace '
   + "WHERE c.relkind IN ('r', 'v', 'm', 'f', 'p'); "
-  + "SELECT 'f', n.nspname, p.proname, l.lanname, p.prosrc, NULL FROM pg_catalog.pg_proc p "
+  + "SELECT 'f', n.nspname, p.proname, l.lanname, p.prosrc, "
+  + "(SELECT concat_ws(',', a.aggtransfn::regproc::text, NULLIF(a.aggfinalfn::regproc::text, '-')) FROM pg_catalog.pg_aggregate a WHERE a.aggfnoid = p.oid) "
+  + 'FROM pg_catalog.pg_proc p '
   + 'JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace JOIN pg_catalog.pg_language l ON l.oid = p.prolang '
   + "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'; "
   + "SELECT DISTINCT 'b', NULL, p.proname FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace "
@@ -169,14 +173,21 @@ export class PostgresRelations implements RelationCatalog {
     const dot = called.lastIndexOf('.');
     const schema = dot < 0 ? undefined : called.slice(0, dot);
     if (schema === 'pg_catalog') return undefined;
+    // pg_temp names the session's temporary schema, pg_temp_<n> in the catalog.
     const candidates = (snapshot.routines.get(dot < 0 ? called : called.slice(dot + 1)) ?? [])
-      .filter((r) => schema === undefined || r.schema === schema);
+      .filter((r) => schema === undefined || r.schema === schema || (schema === 'pg_temp' && r.schema.startsWith('pg_temp_')));
     if (candidates.length === 0) return undefined;
     if (visiting.has(called) || depth >= MAX_ROUTINE_DEPTH) return { reads: [], complete: depth < MAX_ROUTINE_DEPTH };
     visiting.add(called);
     const reads = new Map<string, ObjectRef>();
     let complete = true;
     for (const routine of candidates) {
+      for (const support of routine.supports) {
+        const inner = this.follow(snapshot, support, depth + 1, visiting);
+        if (!inner) continue;
+        complete &&= inner.complete;
+        for (const r of inner.reads) reads.set(`${r.schema ?? ''}.${r.name}`, r);
+      }
       if (COMPILED_LANGUAGES.has(routine.language)) continue;
       const statements = routine.language === 'sql' ? this.analyzer.analyze(routine.source)
         : routine.language === 'plpgsql' ? this.plpgsqlStatements(routine.source) : undefined;
@@ -225,7 +236,7 @@ export class PostgresRelations implements RelationCatalog {
         if (shape === 'b') { if (name) builtins.add(name); continue; }
         if (schema === null || name === null || schema === undefined || name === undefined) continue;
         if (shape === 'f') {
-          const routine: Routine = { schema, name, language: relkind ?? '', source: columns ?? '' };
+          const routine: Routine = { schema, name, language: relkind ?? '', source: columns ?? '', supports: definition ? definition.split(',') : [] };
           const list = routines.get(name);
           if (list) list.push(routine); else routines.set(name, [routine]);
           continue;
@@ -323,10 +334,14 @@ function add(into: Map<string, ColumnRef[]>, name: string, sources: readonly Col
 /** A routine that cannot be followed: it may read anything. */
 const OPAQUE: RoutineInfo = Object.freeze({ reads: Object.freeze([]), complete: false });
 
+/** A built-in, or a user routine of that name; a qualified name must be a built-in's (user ones were followed). */
 function knowsFunction(snapshot: Snapshot, name: string): boolean {
   const dot = name.lastIndexOf('.');
   const bare = name.slice(dot + 1);
-  if (dot >= 0 && name.slice(0, dot) === 'pg_catalog') return true;
+  if (dot >= 0) {
+    const schema = name.slice(0, dot);
+    return (schema === 'pg_catalog' || schema === 'information_schema') && snapshot.builtins.has(bare);
+  }
   return snapshot.builtins.has(bare) || snapshot.routines.has(bare);
 }
 

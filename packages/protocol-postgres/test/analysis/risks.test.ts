@@ -91,7 +91,7 @@ describe('functions', () => {
     ["SELECT pg_read_file('x')", ['pg_read_file']],
     ["SELECT pg_catalog.pg_read_file('x')", ['pg_catalog.pg_read_file']],
     ['SELECT PG_SLEEP(1)', ['pg_sleep']],
-    ['SELECT "Mixed"(1)', ['mixed']],
+    ['SELECT "Mixed"(1)', ['Mixed']],
     ["SELECT lower(name), count(*) FROM users WHERE id IN (SELECT abs(x) FROM s) GROUP BY 1 HAVING max(id) > 0", ['abs', 'count', 'lower', 'max']],
     ["SELECT 1 FROM t WHERE EXISTS (SELECT dblink_exec('c', 'x'))", ['dblink_exec']],
     ['WITH c AS (SELECT now() AS n) SELECT n FROM c', ['now']],

@@ -154,6 +154,9 @@ describe('PostgresRelations: routines', () => {
       CREATE FUNCTION rows_fn() RETURNS SETOF int LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT id FROM contacts_again; END $$;
       CREATE FUNCTION dyn(t text) RETURNS bigint LANGUAGE plpgsql AS $$ DECLARE n bigint; BEGIN EXECUTE 'SELECT count(*) FROM ' || t INTO n; RETURN n; END $$;
       CREATE FUNCTION looping(i int) RETURNS int LANGUAGE sql AS $$ SELECT CASE WHEN i > 0 THEN looping(i - 1) ELSE (SELECT count(*)::int FROM other.users) END $$;
+      CREATE FUNCTION agg_step(acc text, v int) RETURNS text LANGUAGE sql AS $$ SELECT coalesce(acc, '') || (SELECT ssn FROM users WHERE id = v) $$;
+      CREATE AGGREGATE leak_agg(int) (SFUNC = agg_step, STYPE = text);
+      CREATE FUNCTION pg_temp.tmp_peek() RETURNS text LANGUAGE sql AS $$ SELECT email FROM users LIMIT 1 $$;
     `);
     relations.invalidate(DB);
     await relations.ready(DB, statements('SELECT 1'));
@@ -170,11 +173,19 @@ describe('PostgresRelations: routines', () => {
     expect(reads('rows_fn')).toEqual(['.contacts_again']);
     expect(relations.routine('looping', session())).toEqual({ reads: [{ schema: 'other', name: 'users' }], complete: true });
     expect(relations.routine('outer_fn', session())?.complete).toBe(true);
+    // An aggregate runs its support functions per row.
+    expect(reads('leak_agg')).toEqual(['.users']);
+    // pg_temp is the session's temporary schema (pg_temp_<n> in the catalog).
+    expect(reads('pg_temp.tmp_peek')).toEqual(['.users']);
   });
 
   test('dynamic SQL cannot be followed; built-in functions are not the catalog\'s', () => {
     expect(relations.routine('dyn', session())).toEqual({ reads: [], complete: false });
     expect(relations.routine('lower', session())).toBeUndefined();
-    expect(relations.routine('pg_catalog.peek', session())).toBeUndefined();
+    expect(relations.routine('pg_catalog.lower', session())).toBeUndefined();
+    // Quoted names keep their case and dots (collect.functionName): not built-ins, not followed.
+    expect(relations.routine('UPPER', session())).toEqual({ reads: [], complete: false });
+    expect(relations.routine('"pg_catalog.lower"', session())).toEqual({ reads: [], complete: false });
+    expect(relations.routine('other.nope', session())).toEqual({ reads: [], complete: false });
   });
 });
