@@ -180,7 +180,13 @@ export class MaskingPolicy {
     const routines = this.calledRoutines(statement, rules, resolver, session);
     sensitiveReads.push(...routines.sensitiveReads);
     const readers = dataReadingCalls(statement);
-    const unresolved = readers.length > 0
+    // MySQL `EXECUTE IMMEDIATE <expression>` / `PREPARE p FROM @v`: the SQL is built at run time, and
+    // may read or store anything (a literal text is analysed as nested statements instead).
+    const runsBuiltText = statement.risks.has('dynamicSql') && (statement.command === 'execute_immediate' || statement.command === 'prepare')
+      && (statement.nested?.length ?? 0) === 0;
+    const unresolved = runsBuiltText
+      ? 'it runs SQL text built at run time, which may read or store anything'
+      : readers.length > 0
       ? `it calls ${readers.join(', ')}, which read${readers.length === 1 ? 's' : ''} tables by name or runs a query string, so its output has no column lineage`
       : routines.sensitive.length > 0
       ? `it calls ${routines.sensitive.join(', ')}, whose body reads ${[...new Set(routines.sensitiveReads)].join(', ')}, and what a routine returns, raises or prints cannot be traced to columns`
@@ -190,7 +196,7 @@ export class MaskingPolicy {
           ? `the catalog does not know ${reads.unknown.map(relationName).join(', ')} (no such relation, or one made by DDL not committed yet)`
           : reads.incomplete ? 'a view definition could not be followed to its sources'
             : routines.opaque.length > 0 ? `it calls ${routines.opaque.join(', ')}, whose body the gateway cannot follow` : undefined;
-    const readsUnknown = reads.unknown.length > 0 || routines.opaque.length > 0 || readers.length > 0;
+    const readsUnknown = reads.unknown.length > 0 || routines.opaque.length > 0 || readers.length > 0 || runsBuiltText;
     const mayBeSensitive = sensitiveReads.length > 0 || readsUnknown || this.options.fallbackScope === 'all';
     const defersSensitiveRows = (DEFERRING.has(statement.command) || /^\s*(declare|prepare)\b/i.test(statement.text))
       && (mayBeSensitive || statement.risks.has('dynamicSql'));

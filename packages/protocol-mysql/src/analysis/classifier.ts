@@ -373,6 +373,8 @@ function classifyQuery(cur: Cursor): Classification {
   }
   if (cur.i === 0 && main === 'VALUES') {
     c.lineage = { outputs: [], complete: false };
+    // Its rows may hold subqueries: what they read must still be known.
+    c.query = { from: 0, to: tokens.length, role: 'reads' };
     return c;
   }
   c.query = { from: 0, to: tokens.length, role: 'statement' };

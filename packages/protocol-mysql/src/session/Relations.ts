@@ -45,6 +45,7 @@ const ROUTINES_SQL = 'SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION FR
 const MAX_ROUTINE_DEPTH = 8;
 /** Commands that change a stored routine (the analyser calls them procedural, not ddl). */
 const ROUTINE_DDL = /^(create|alter|drop)_(function|procedure)$/;
+const DYNAMIC_COMMANDS: ReadonlySet<string> = new Set(['execute', 'execute_immediate']);
 /** A word of a routine body: a relation named anywhere in it counts as read. */
 const WORD = /`((?:[^`]|``)+)`|([A-Za-z_$][\w$]*)/g;
 
@@ -275,7 +276,7 @@ export class MysqlRelations implements RelationCatalog {
     let changed = false;
     for (const s of statements) {
       if (s.nested !== undefined && this.noteChanges(session, s.nested)) changed = true;
-      if (s.kind !== 'ddl') { if (ROUTINE_DDL.test(s.command)) changed = true; continue; }
+      if (s.kind !== 'ddl') { if (ROUTINE_DDL.test(s.command) || DYNAMIC_COMMANDS.has(s.command)) changed = true; continue; }
       if (s.command !== 'create_table' || !CREATE_TEMPORARY.test(s.text)) { changed = true; continue; }
       let names = session.state.get(TEMPORARY) as Set<string> | undefined;
       if (!names) { names = new Set(); session.state.set(TEMPORARY, names); }
@@ -426,7 +427,8 @@ function knows(snapshot: Snapshot, ref: ObjectRef, session: Session): boolean {
 
 /** DDL, here or in a nested statement (EXECUTE IMMEDIATE, a PREPARE'd text). */
 function isChange(statement: Statement): boolean {
-  if (statement.kind === 'ddl' || ROUTINE_DDL.test(statement.command)) return true;
+  // SQL-level EXECUTE may run any DDL (PREPARE of a CREATE FUNCTION): renew after it too.
+  if (statement.kind === 'ddl' || ROUTINE_DDL.test(statement.command) || DYNAMIC_COMMANDS.has(statement.command)) return true;
   const nested = statement.nested;
   if (nested) for (const n of nested) if (isChange(n)) return true;
   return false;
