@@ -38,6 +38,14 @@ export interface OutputColumnLineage {
   readonly expands?: boolean;
 }
 
+/** One column a write statement sets, and where the value written comes from. */
+export interface ColumnAssignment {
+  /** The column written (`column: '*'` when the statement does not name its target columns). */
+  readonly target: ColumnRef;
+  /** Every source column that feeds the value, directly or through expressions. */
+  readonly sources: readonly ColumnRef[];
+}
+
 export interface Lineage {
   readonly outputs: readonly OutputColumnLineage[];
   /**
@@ -66,10 +74,18 @@ export interface Statement {
   readonly normalized: string;
   readonly reads: readonly ObjectRef[];
   readonly writes: readonly ObjectRef[];
-  /** Functions called, lower case, schema-qualified when written so (`pg_read_file`, `dblink_exec`). */
+  /**
+   * Functions called, schema-qualified when written so (`pg_read_file`, `dblink_exec`); unquoted
+   * names folded to lower case as the database folds them.
+   */
   readonly functions: readonly string[];
   readonly risks: ReadonlySet<RiskFlag>;
   readonly lineage: Lineage;
+  /**
+   * For UPDATE / INSERT ... SELECT: what each target column receives. Absent when the analyser
+   * cannot tell (consumers then judge the written tables as a whole).
+   */
+  readonly assigned?: readonly ColumnAssignment[];
   /**
    * Statements nested inside this one that the database will also run (a DO body, a PREPARE's
    * statement, an executable comment's content). Policy judges them too.

@@ -2,7 +2,7 @@
 export type { Identity, AuthMethod } from './Identity';
 export type { Session, Protocol } from './Session';
 export type {
-  Statement, StatementKind, ObjectRef, ColumnRef, RiskFlag, Lineage, OutputColumnLineage,
+  Statement, StatementKind, ObjectRef, ColumnRef, RiskFlag, Lineage, OutputColumnLineage, ColumnAssignment,
 } from './Statement';
 export { STATEMENT_KINDS, RISK_FLAGS } from './Statement';
 export type { Verdict, Allow, Deny, Hold } from './Verdict';

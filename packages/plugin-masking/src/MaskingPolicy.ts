@@ -208,8 +208,11 @@ export class MaskingPolicy {
       });
     } else if (unresolved && mayBeSensitive && this.options.fallback === 'refuse') {
       refusal = unresolvedError(unresolved, sensitiveReads, rules);
-    } else if (sensitiveReads.length > 0 && this.options.sensitiveCopies === 'refuse') {
-      refusal = this.copyRefusal(statement, rules, resolver, sensitiveReads) ?? this.storeRefusal(statement, rules, resolver, session, sensitiveReads);
+    } else if (this.options.sensitiveCopies === 'refuse') {
+      refusal = this.assignmentRefusal(statement, rules, resolver, session);
+      if (refusal === undefined && sensitiveReads.length > 0) {
+        refusal = this.copyRefusal(statement, rules, resolver, sensitiveReads) ?? this.storeRefusal(statement, rules, resolver, session, sensitiveReads);
+      }
     }
     return { sensitiveReads: [...new Set(sensitiveReads)], unresolved, readsUnknown, refusal, defersSensitiveRows };
   }
@@ -242,6 +245,51 @@ export class MaskingPolicy {
     };
     visit(statement);
     return { sensitive: [...new Set(sensitive)], sensitiveReads, opaque: [...new Set(opaque)], reads };
+  }
+
+  /**
+   * A write whose analyser says what each target column receives (UPDATE ... SET, INSERT ...
+   * SELECT): a value computed from a column a rule covers may only go into a column that rule covers
+   * too. Otherwise `UPDATE users SET name = ssn` would make the next read of `name` clear, and
+   * `SET email = 'x@' || ssn` would show the SSN as an email's kept domain. An INSERT that does not
+   * name its target columns cannot be checked column by column.
+   */
+  private assignmentRefusal(statement: Statement, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session): GatewayError | undefined {
+    for (const a of statement.assigned ?? []) {
+      const from = new Set<MaskingRule>();
+      for (const source of a.sources) for (const r of this.rulesOfSource(source, rules, resolver, session)) from.add(r);
+      if (from.size === 0) continue;
+      const target = a.target;
+      const into = target.column === '*' ? [] : rules.columnRules.filter((r) => r.columns.some((p) => p.matches(target)) || r.names.some((p) => p.matchesSource(target)));
+      const missing = [...from].filter((r) => !into.includes(r));
+      if (missing.length === 0) continue;
+      const table = relationName({ schema: target.schema, name: target.table });
+      const where = target.column === '*' ? table : `${table}.${target.column}`;
+      return new GatewayError(
+        'QG_MASKING_UNRESOLVED',
+        `statement would write values masked by ${missing.map((r) => r.name).join(', ')} into ${where}, which ${missing.length === 1 ? 'that rule does' : 'those rules do'} not cover`,
+        { rule: 'masking', hint: target.column === '*' ? 'Name the target columns of the INSERT.' : 'Write the value into a column the same rule covers, or use a session that is exempt from masking.' },
+      );
+    }
+    for (const n of statement.nested ?? []) {
+      const inner = this.assignmentRefusal(n, rules, resolver, session);
+      if (inner) return inner;
+    }
+    return undefined;
+  }
+
+  /** The column rules that mask a source column (through views; a whole row: every rule of its table). */
+  private rulesOfSource(source: ColumnRef, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session): MaskingRule[] {
+    const out: MaskingRule[] = [];
+    for (const { ref } of this.resolveColumn(source, resolver, session)) {
+      for (const r of rules.columnRules) {
+        const hit = ref.column === '*'
+          ? r.columns.some((p) => p.matchesTable(ref.schema, ref.table))
+          : r.columns.some((p) => p.matches(ref)) || r.names.some((p) => p.matchesSource(ref));
+        if (hit && !out.includes(r)) out.push(r);
+      }
+    }
+    return out;
   }
 
   /**

@@ -1,6 +1,6 @@
 // Paths the bypass corpus found (issue 6): values stored for a later statement, derived-table
 // aliases as origins, text sent as BLOB, binary values that cannot be re-encoded.
-import type { Deny, ResultColumn } from '@querygate/core';
+import type { ColumnRef, Deny, ResultColumn } from '@querygate/core';
 import { ViewResolverCapability, type MaskingPlan, type ViewResolver } from '../src';
 import { BASE_OPTIONS, col, context, loadMasking, out, readsOrders, readsUsers, result, session, stmt, users } from './fixtures';
 
@@ -167,5 +167,29 @@ describe('planner statistics', () => {
     // Another schema's relation of that name is not the catalog's.
     expect(masking.onStatement(stmt('SELECT * FROM app.pg_stats', { reads: [{ schema: 'app', name: 'pg_stats' }] }), context())).toBeUndefined();
     expect(masking.onStatement(pg, context(session({ groups: ['dba'] })))).toBeUndefined();
+  });
+});
+
+describe('writes, column by column', () => {
+  const write = (text: string, assigned: { target: ColumnRef; sources: ColumnRef[] }[], kind: 'update' | 'insert' = 'update') =>
+    ({ ...stmt(text, { kind, command: kind, reads: readsUsers, writes: [{ name: 'users' }] }), assigned });
+  const u = (column: string): ColumnRef => ({ table: 'users', column });
+
+  it('refuses a value of a masked column written into a column its rule does not cover', async () => {
+    const masking = await loadMasking({ ...BASE_OPTIONS, exempt: { groups: ['dba'] } });
+    const copy = write('UPDATE users SET name = ssn', [{ target: u('name'), sources: [users('ssn')] }]);
+    expect((masking.onStatement(copy, context()) as Deny).error.message).toMatch(/write values masked by .* into users\.name/);
+    const intoEmail = write("UPDATE users SET email = 'x@' || ssn", [{ target: u('email'), sources: [users('ssn')] }]);
+    expect(masking.onStatement(intoEmail, context())).toMatchObject({ action: 'deny' });
+    const unnamed = write('INSERT INTO users SELECT * FROM users', [{ target: u('*'), sources: [users('*')] }], 'insert');
+    expect((masking.onStatement(unnamed, context()) as Deny).error.hint).toMatch(/Name the target columns/);
+    expect(masking.onStatement(copy, context(session({ groups: ['dba'] })))).toBeUndefined();
+  });
+
+  it('lets a masked column be rewritten from itself, and plain columns from anything plain', async () => {
+    const masking = await loadMasking(BASE_OPTIONS);
+    expect(masking.onStatement(write('UPDATE users SET email = lower(email)', [{ target: u('email'), sources: [users('email')] }]), context())).toBeUndefined();
+    expect(masking.onStatement(write("UPDATE users SET name = name || '!'", [{ target: u('name'), sources: [users('name')] }]), context())).toBeUndefined();
+    expect(masking.onStatement(write("UPDATE users SET ssn = '000-00-0000'", [{ target: u('ssn'), sources: [] }]), context())).toBeUndefined();
   });
 });

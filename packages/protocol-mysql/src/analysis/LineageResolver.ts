@@ -1,4 +1,4 @@
-import type { ColumnRef, Lineage, OutputColumnLineage } from '@querygate/core';
+import type { ColumnAssignment, ColumnRef, Lineage, OutputColumnLineage } from '@querygate/core';
 import { isNode, nameOf, SKIP_KEYS, type AstNode } from './astFacts';
 import { BUILTIN_FUNCTIONS } from './builtins';
 
@@ -46,6 +46,56 @@ export class LineageResolver {
     if (root.type === 'set') return this.assignments(root);
     const outputs = this.query(root, undefined, new Map());
     return { outputs, complete: this.complete };
+  }
+
+  /**
+   * What an UPDATE's SET list or an INSERT ... SELECT / VALUES writes into each target column. An
+   * unqualified SET column of a multi-table UPDATE may be any of its tables'; an INSERT without a
+   * column list targets `*`. Undefined for other statements.
+   */
+  resolveAssignments(root: AstNode): ColumnAssignment[] | undefined {
+    const tables = (Array.isArray(root.table) ? root.table : []).filter(isNode);
+    if (root.type === 'update') {
+      const scope: Scope = { sources: this.fromList(root.table, undefined, new Map()), parent: undefined };
+      const out: ColumnAssignment[] = [];
+      for (const item of Array.isArray(root.set) ? root.set.filter(isNode) : []) {
+        const column = nameOf(item.column);
+        if (column === undefined) continue;
+        const sources: ColumnRef[] = [];
+        this.collect(item.value, scope, new Map(), sources);
+        const qualifier = nameOf(item.table);
+        const targets = scope.sources.filter((s) => s.table !== undefined && (qualifier === undefined || s.alias === qualifier || s.table.table === qualifier));
+        for (const t of targets) out.push({ target: { ...(t.table!.schema !== undefined ? { schema: t.table!.schema } : {}), table: t.table!.table, column }, sources });
+      }
+      return out;
+    }
+    if ((root.type === 'insert' || root.type === 'replace') && tables.length > 0 && isNode(root.values)) {
+      const target = tables[0]!;
+      const table = nameOf(target.table);
+      if (table === undefined) return undefined;
+      const schema = nameOf(target.db);
+      const ref = (column: string): ColumnRef => (schema !== undefined ? { schema, table, column } : { table, column });
+      const values = root.values;
+      let outputs: Outputs;
+      if (values.type === 'select') {
+        outputs = this.query(values, undefined, new Map());
+      } else {
+        // VALUES rows: each value's sources, merged by position.
+        const rows = Array.isArray(values.values) ? values.values.filter(isNode) : [];
+        const merged: ColumnRef[][] = [];
+        for (const row of rows) {
+          const cells = isNode(row.value) ? [row.value] : Array.isArray(row.value) ? row.value : [];
+          cells.forEach((cell, i) => { const into = (merged[i] ??= []); this.collect(cell, { sources: [], parent: undefined }, new Map(), into); });
+        }
+        outputs = merged.map((sources) => ({ sources, direct: false }));
+      }
+      const columns = Array.isArray(root.columns) ? root.columns.map((c) => nameOf(c) ?? '') : [];
+      if (columns.length > 0 && columns.length === outputs.length && !outputs.some((o) => o.expands === true)) {
+        return columns.map((c, i) => ({ target: ref(c), sources: outputs[i]!.sources }));
+      }
+      return [{ target: ref('*'), sources: outputs.flatMap((o) => o.sources) }];
+    }
+    return undefined;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { StatementCache, type Lineage, type ObjectRef, type RiskFlag, type Statement } from '@querygate/core';
+import { StatementCache, type ColumnAssignment, type Lineage, type ObjectRef, type RiskFlag, type Statement } from '@querygate/core';
 import { Parser as MysqlParser } from 'node-sql-parser/build/mysql';
 import { Parser as MariadbParser } from 'node-sql-parser/build/mariadb';
 import { astFacts, isNode, type AstFacts } from './astFacts';
@@ -141,6 +141,7 @@ export class MysqlAnalyzer {
     const functions = lexerFunctions(tokens);
     if (c.command === 'call') addFunction(functions, callTarget(tokens));
     let lineage: Lineage = c.lineage ?? EMPTY_LINEAGE;
+    let assigned: ColumnAssignment[] | undefined;
 
     if (c.query !== undefined) {
       const facts = this.parse(sql, lex, tokens, c.query, (c.query.role === 'statement' && isQueryCommand(c)) || c.command === 'set');
@@ -152,6 +153,7 @@ export class MysqlAnalyzer {
           if (facts.writes.length > 0) { writes.length = 0; writes.push(...facts.writes); }
           if ((c.kind === 'update' || c.kind === 'delete') && !facts.hasWhere) risks.add('noWhere');
           if (facts.lineage !== undefined) lineage = facts.lineage;
+          if (facts.assigned !== undefined) assigned = facts.assigned;
         } else {
           for (const r of facts.reads) addRef(reads, r);
           // What a SET stores in variables (masking refuses storing sensitive values).
@@ -192,6 +194,7 @@ export class MysqlAnalyzer {
 
     const analysis: Analysis = {
       kind: c.kind, command: c.command, fingerprint, normalized, reads, writes, functions, risks, lineage,
+      ...(assigned !== undefined ? { assigned } : {}),
       ...(nested.length > 0 ? { nested } : {}),
     };
     return { analysis: freeze(analysis), cacheable };

@@ -1,4 +1,4 @@
-import type { Lineage, ObjectRef } from '@querygate/core';
+import type { ColumnAssignment, Lineage, ObjectRef } from '@querygate/core';
 import { LineageResolver } from './LineageResolver';
 
 /** node-sql-parser's AST is loosely typed; we read it defensively through these helpers. */
@@ -27,6 +27,8 @@ export interface AstFacts {
   readonly functions: string[];
   readonly hasWhere: boolean;
   readonly lineage?: Lineage;
+  /** UPDATE / INSERT: what each target column receives. */
+  readonly assigned?: ColumnAssignment[];
 }
 
 function ref(item: AstNode): ObjectRef | undefined {
@@ -151,11 +153,18 @@ export function astFacts(root: AstNode, wantLineage: boolean): AstFacts {
   const walker = new TableWalker(targets);
   walker.walk(root, new Set(), type === 'delete');
   const lineage = wantLineage ? new LineageResolver().resolveStatement(root) : undefined;
+  let assigned: ColumnAssignment[] | undefined;
+  try {
+    assigned = type === 'update' || type === 'insert' || type === 'replace' ? new LineageResolver().resolveAssignments(root) : undefined;
+  } catch {
+    assigned = undefined;
+  }
   return {
     reads: walker.tables,
     writes,
     functions: walker.functions,
     hasWhere: root.where !== undefined && root.where !== null,
     ...(lineage !== undefined ? { lineage } : {}),
+    ...(assigned !== undefined ? { assigned } : {}),
   };
 }

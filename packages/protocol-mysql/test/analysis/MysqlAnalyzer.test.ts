@@ -432,6 +432,15 @@ describe('nested statements', () => {
 });
 
 describe('lineage', () => {
+  test('UPDATE / INSERT report what each target column receives', () => {
+    const show = (sql: string): string[] | undefined => one(sql).assigned?.map((x) => `${x.target.table}.${x.target.column} <- ${cols({ sources: x.sources, direct: false }).join(',')}`);
+    expect(show("UPDATE users u SET u.name = CONCAT(ssn, ''), email = LOWER(email) WHERE id = 1")).toEqual(['users.name <- users.ssn', 'users.email <- users.email']);
+    expect(show('INSERT INTO archive (id, contact) SELECT id, email FROM users')).toEqual(['archive.id <- users.id', 'archive.contact <- users.email']);
+    expect(show('INSERT INTO archive SELECT id, ssn FROM users')).toEqual(['archive.* <- users.id,users.ssn']);
+    expect(show('INSERT INTO t (a) VALUES ((SELECT ssn FROM users LIMIT 1))')).toEqual(['t.a <- users.ssn']);
+    expect(one('SELECT 1').assigned).toBeUndefined();
+  });
+
   test('SET reports one output per assignment: what each variable is computed from', () => {
     const s = one('SET @a = (SELECT id FROM users WHERE email = ?), @b = 3, @@session.sql_mode = (SELECT note FROM orders LIMIT 1)');
     expect(s.command).toBe('set');

@@ -1,4 +1,4 @@
-import type { ColumnRef, Lineage, OutputColumnLineage } from '@querygate/core';
+import type { ColumnAssignment, ColumnRef, Lineage, OutputColumnLineage } from '@querygate/core';
 import type {
   Alias, ColumnRef as AstColumnRef, CommonTableExpr, CopyStmt, DeleteStmt, InsertStmt, JoinExpr, MergeStmt,
   MergeWhenClause, Node, RangeFunction, RangeSubselect, RangeVar, ResTarget, SelectStmt, SubLink, UpdateStmt,
@@ -82,6 +82,45 @@ export class LineageResolver {
       if (copy !== undefined && copy.is_from !== true) outputs = resolver.copy(copy);
     }
     return { outputs, complete: resolver.complete };
+  }
+
+  /**
+   * What an UPDATE's SET list or an INSERT ... SELECT / VALUES writes into each target column; the
+   * target is `*` when an INSERT names no columns (or its rows cannot be paired with them).
+   * Undefined for other statements.
+   */
+  static assignments(stmt: Node): ColumnAssignment[] | undefined {
+    const resolver = new LineageResolver();
+    const tag = tagOf(stmt);
+    if (tag === 'UpdateStmt') {
+      const update = bodyOf<UpdateStmt>(stmt, tag);
+      if (update?.relation === undefined) return undefined;
+      const ctes = update.withClause === undefined ? NO_CTES : resolver.withClause(update.withClause, undefined, NO_CTES);
+      const from: Level = { entries: [], parent: undefined, ctes };
+      resolver.dmlTarget(update.relation, from, [], new Map());
+      for (const item of update.fromClause ?? []) resolver.fromItem(item, from, from.entries);
+      const table = resolver.tableOf(update.relation);
+      const out: ColumnAssignment[] = [];
+      for (const item of update.targetList ?? []) {
+        const target = bodyOf<ResTarget>(item, 'ResTarget');
+        if (target?.name === undefined || target.val === undefined) continue;
+        out.push({ target: tableColumn(table, target.name), sources: resolver.expression(target.val, from).sources });
+      }
+      return out;
+    }
+    if (tag === 'InsertStmt') {
+      const insert = bodyOf<InsertStmt>(stmt, tag);
+      if (insert?.relation === undefined || insert.selectStmt === undefined) return undefined;
+      const ctes = insert.withClause === undefined ? NO_CTES : resolver.withClause(insert.withClause, undefined, NO_CTES);
+      const values = resolver.statement(insert.selectStmt, undefined, ctes);
+      const cols = (insert.cols ?? []).map((c) => bodyOf<ResTarget>(c, 'ResTarget')?.name ?? '');
+      const table = resolver.tableOf(insert.relation);
+      if (cols.length > 0 && cols.length === values.length && values.every((v) => v.expands !== true)) {
+        return cols.map((c, i) => ({ target: tableColumn(table, c), sources: values[i]!.sources }));
+      }
+      return [{ target: tableColumn(table, '*'), sources: union(...values.map((v) => v.sources)) }];
+    }
+    return undefined;
   }
 
   private copy(copy: CopyStmt): OutputColumnLineage[] {

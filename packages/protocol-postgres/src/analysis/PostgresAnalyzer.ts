@@ -196,6 +196,7 @@ export class PostgresAnalyzer {
     for (const s of nested) absorb(facts, s);
 
     const lineage = c.rows === 'lineage' ? LineageResolver.of(node) : c.rows === 'opaque' ? LOST_LINEAGE : EMPTY_LINEAGE;
+    const assigned = kind === 'update' || kind === 'insert' ? LineageResolver.assignments(node) : undefined;
     const normalized = normalizedText(text);
     const statement: Statement = {
       text,
@@ -208,6 +209,7 @@ export class PostgresAnalyzer {
       functions: [...facts.functions],
       risks: facts.risks,
       lineage,
+      ...(assigned !== undefined ? { assigned } : {}),
       ...(nested.length > 0 ? { nested } : {}),
     };
     const cacheable = !facts.literalSensitive && nested.length === 0 && CACHEABLE_COMMANDS.has(command)

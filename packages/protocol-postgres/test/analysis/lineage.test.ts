@@ -115,3 +115,22 @@ describe('lineage', () => {
     expect(await lineage('SELECT (SELECT email FROM orders LIMIT 1) FROM users')).toEqual(['email|orders.email,users.email|']);
   });
 });
+
+describe('assignments of writes', () => {
+  const assigned = async (sql: string): Promise<string[] | undefined> => (await one(sql)).assigned?.map((a) =>
+    `${a.target.table}.${a.target.column} <- ${a.sources.map((c) => `${c.table}.${c.column}`).sort().join(',')}`);
+
+  test('UPDATE ... SET: each target column and what its value is computed from', async () => {
+    expect(await assigned("UPDATE users SET name = ssn, email = lower(u2.email) || 'x' FROM users u2 WHERE u2.id = users.id"))
+      .toEqual(['users.name <- users.ssn', 'users.email <- users.email']);
+    // An unqualified name in a correlated subquery may be the outer table's: both count.
+    expect(await assigned('UPDATE users u SET name = (SELECT note FROM orders o WHERE o.user_id = u.id)')).toEqual(['users.name <- orders.note,users.note']);
+  });
+
+  test('INSERT ... SELECT pairs columns; without a column list the target is *', async () => {
+    expect(await assigned('INSERT INTO archive (id, contact) SELECT id, email FROM users')).toEqual(['archive.id <- users.id', 'archive.contact <- users.email']);
+    expect(await assigned('INSERT INTO archive SELECT id, ssn FROM users')).toEqual(['archive.* <- users.id,users.ssn']);
+    expect(await assigned("INSERT INTO archive (id) VALUES (1)")).toEqual(['archive.id <- ']);
+    expect(await assigned('SELECT 1')).toBeUndefined();
+  });
+});
