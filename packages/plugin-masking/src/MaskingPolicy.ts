@@ -63,6 +63,7 @@ const SESSION_READ_SENSITIVE = Symbol('querygate.masking.read-sensitive');
 const MAX_VIEW_DEPTH = 16;
 const DEFERRING = new Set(['declare_cursor', 'declare', 'prepare']);
 const VIEW_DDL = new Set(['create_view', 'create_or_replace_view', 'alter_view']);
+const ROUTINE_CREATION: ReadonlySet<string> = new Set(['create_function', 'create_procedure', 'alter_function', 'alter_procedure', 'create_trigger', 'create_event']);
 /**
  * PostgreSQL built-ins that read tables by name or run a query string (the XML export family): what
  * they return has no lineage, whatever the statement around them reads.
@@ -210,6 +211,11 @@ export class MaskingPolicy {
       refusal = unresolvedError(unresolved, sensitiveReads, rules);
     } else if (this.options.sensitiveCopies === 'refuse') {
       refusal = this.assignmentRefusal(statement, rules, resolver, session);
+      if (refusal === undefined && sensitiveReads.length > 0 && ROUTINE_CREATION.has(statement.command)) {
+        refusal = new GatewayError('QG_MASKING_UNRESOLVED', `a routine whose body reads ${[...new Set(sensitiveReads)].join(', ')} would hand its values to whoever runs it, and defaults, triggers, views and operators run routines where masking cannot follow`, {
+          rule: 'masking', hint: 'Create routines over sensitive tables through a session that is exempt from masking.',
+        });
+      }
       if (refusal === undefined && sensitiveReads.length > 0) {
         refusal = this.copyRefusal(statement, rules, resolver, sensitiveReads) ?? this.storeRefusal(statement, rules, resolver, session, sensitiveReads);
       }

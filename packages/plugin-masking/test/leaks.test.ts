@@ -193,3 +193,13 @@ describe('writes, column by column', () => {
     expect(masking.onStatement(write("UPDATE users SET ssn = '000-00-0000'", [{ target: u('ssn'), sources: [] }]), context())).toBeUndefined();
   });
 });
+
+describe('routines created by masked sessions', () => {
+  it('refuses creating a routine whose body reads a sensitive table', async () => {
+    const masking = await loadMasking(BASE_OPTIONS);
+    const create = stmt('CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT ssn FROM users $$', { kind: 'ddl', command: 'create_function', reads: readsUsers, writes: [{ name: 'f' }] });
+    expect((masking.onStatement(create, context()) as Deny).error.message).toMatch(/routine whose body reads public\.users/);
+    const harmless = stmt('CREATE FUNCTION g() RETURNS numeric LANGUAGE sql AS $$ SELECT sum(total) FROM orders $$', { kind: 'ddl', command: 'create_function', reads: readsOrders, writes: [{ name: 'g' }] });
+    expect(masking.onStatement(harmless, context())).toBeUndefined();
+  });
+});

@@ -169,6 +169,8 @@ export class MysqlAnalyzer {
       }
     }
     if (functions.includes('load_file')) risks.add('fileAccess');
+    // A stored program's body runs whenever it is called (or fired): what it reads counts as read.
+    if (ROUTINE_DEFINITIONS.has(c.command)) for (const r of lexerReads(tokens, writes)) addRef(reads, r);
 
     let cacheable = true;
     const nested: Statement[] = [];
@@ -235,6 +237,8 @@ const SQL_MODE_SWITCHERS: ReadonlySet<string> = new Set(['set', 'set_global', 'e
 function mayChangeSqlMode(s: Statement): boolean {
   return SQL_MODE_SWITCHERS.has(s.command);
 }
+
+const ROUTINE_DEFINITIONS: ReadonlySet<string> = new Set(['create_function', 'create_procedure', 'create_trigger', 'create_event', 'alter_event']);
 
 function isQueryCommand(c: Classification): boolean {
   return c.kind === 'select' || c.command === 'select_into_outfile' || c.command === 'select_into_dumpfile';

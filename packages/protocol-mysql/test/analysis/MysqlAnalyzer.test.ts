@@ -432,6 +432,11 @@ describe('nested statements', () => {
 });
 
 describe('lineage', () => {
+  test('a stored program\'s body counts as read at CREATE', () => {
+    expect(names(one('CREATE FUNCTION f() RETURNS VARCHAR(40) READS SQL DATA RETURN (SELECT ssn FROM users LIMIT 1)').reads)).toEqual(['users']);
+    expect(names(one('CREATE TRIGGER t BEFORE INSERT ON log FOR EACH ROW SET NEW.v = (SELECT email FROM users LIMIT 1)').reads)).toContain('users');
+  });
+
   test('UPDATE / INSERT report what each target column receives', () => {
     const show = (sql: string): string[] | undefined => one(sql).assigned?.map((x) => `${x.target.table}.${x.target.column} <- ${cols({ sources: x.sources, direct: false }).join(',')}`);
     expect(show("UPDATE users u SET u.name = CONCAT(ssn, ''), email = LOWER(email) WHERE id = 1")).toEqual(['users.name <- users.ssn', 'users.email <- users.email']);

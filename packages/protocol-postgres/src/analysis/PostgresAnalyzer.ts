@@ -8,7 +8,7 @@ import { DML_DANGER, Facts } from './Facts';
 import { byteToChar } from './innerText';
 import { LineageResolver } from './LineageResolver';
 import { literalKey, scannerNormalize, type LiteralKey } from './literalKey';
-import { parsePlpgsqlBody } from './plpgsql';
+import { parsePlpgsqlBody, parsePlpgsqlRoutine } from './plpgsql';
 
 export interface PostgresAnalyzerOptions {
   /** Distinct statement shapes kept (LRU). */
@@ -189,6 +189,7 @@ export class PostgresAnalyzer {
       else for (const s of inner) { for (const r of [...s.reads, ...s.writes]) facts.read(r); }
     }
     if (c.doBlock !== undefined) this.doBlock(c.doBlock.language, c.doBlock.body, facts, nested, depth);
+    if (c.routineBody !== undefined) this.routineBody(c.routineBody.language, c.routineBody.body, facts, depth);
     for (const sqlText of facts.sqlTexts) {
       const inner = this.analyzeMessage(sqlText, depth + 1).statements;
       if (inner.length > 0 && inner.every((s) => s.kind !== 'unknown')) nested.push(...inner);
@@ -215,6 +216,32 @@ export class PostgresAnalyzer {
     const cacheable = !facts.literalSensitive && nested.length === 0 && CACHEABLE_COMMANDS.has(command)
       && everyLiteralNormalized(text, normalized);
     return { statement, cacheable };
+  }
+
+  /**
+   * CREATE FUNCTION / PROCEDURE runs nothing now, but whoever calls the routine runs its body: the
+   * relations it reads count as the statement's reads (not nested: its statements are not run
+   * here). A body that does not parse, or runs SQL built at run time, is flagged.
+   */
+  private routineBody(language: string, body: string, facts: Facts, depth: number): void {
+    let statements: readonly Statement[];
+    if (language === 'sql') {
+      statements = this.analyzeMessage(body, depth + 1).statements;
+    } else if (language === 'plpgsql') {
+      const parsed = parsePlpgsqlRoutine(body);
+      if (parsed === undefined) { facts.risks.add('unparsed'); return; }
+      statements = [
+        ...parsed.statements.flatMap((sql) => this.analyzeMessage(sql, depth + 1).statements),
+        ...parsed.expressions.flatMap((expr) => this.analyzeMessage(`SELECT ${expr}`, depth + 1).statements),
+      ];
+    } else {
+      return;
+    }
+    const visit = (s: Statement): void => {
+      for (const r of s.reads) facts.read(r);
+      s.nested?.forEach(visit);
+    };
+    statements.forEach(visit);
   }
 
   /** A DO block runs its body now: its static SQL is nested, its expressions count as the block's own. */

@@ -22,6 +22,8 @@ export interface Classification {
   /** A statement embedded in this one: judged as `nested` or only contributing its tables to reads. */
   readonly embedded?: { readonly text: string | undefined; readonly mode: 'nested' | 'reads' };
   readonly doBlock?: { readonly language: string; readonly body: string };
+  /** A routine's body as CREATE FUNCTION / PROCEDURE gives it: what it reads counts as read. */
+  readonly routineBody?: { readonly language: string; readonly body: string };
   /** `lineage`: rows whose lineage is resolved; `none`: no rows; `opaque`: rows of unknown origin. */
   readonly rows: 'lineage' | 'none' | 'opaque';
 }
@@ -266,7 +268,12 @@ function specific(tag: string, body: Record<string, unknown>, text: string): Dra
       if (fn.sql_body !== undefined || options.some((d) => d.defname === 'as')) risks.push('dynamicSql');
       if (securityDefiner(fn.options)) risks.push('privilegeChange');
       const ref = qualifiedRef(namesOf(fn.funcname));
-      return { ...draft('ddl', fn.is_procedure === true ? 'create_procedure' : 'create_function'), risks, writes: ref === undefined ? [] : [ref] };
+      const language = (stringOf(options.find((d) => d.defname === 'language')?.arg) ?? 'sql').toLowerCase();
+      const source = stringOf(listItems(options.find((d) => d.defname === 'as')?.arg)[0]);
+      return {
+        ...draft('ddl', fn.is_procedure === true ? 'create_procedure' : 'create_function'), risks, writes: ref === undefined ? [] : [ref],
+        ...(source !== undefined ? { routineBody: { language, body: source } } : {}),
+      };
     }
     case 'AlterFunctionStmt': {
       const ref = objectRefOf({ ObjectWithArgs: body.func });

@@ -63,3 +63,15 @@ function assignedValue(assignment: string): string {
   const eq = assignment.indexOf('=');
   return eq >= 0 ? assignment.slice(eq + 1) : assignment;
 }
+
+/**
+ * A function's PL/pgSQL body, whatever it returns: the parser checks RETURN forms against the
+ * result type, so the body is tried as returning void, a record, then a set.
+ */
+export function parsePlpgsqlRoutine(body: string): PlpgsqlBody | undefined {
+  for (const returns of ['void', 'record', 'SETOF record']) {
+    const parsed = parsePlpgsqlBody(body, returns);
+    if (parsed !== undefined) return parsed;
+  }
+  return undefined;
+}

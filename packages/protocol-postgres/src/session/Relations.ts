@@ -1,7 +1,7 @@
 import type { ColumnRef, ObjectRef, RelationCatalog, RelationInfo, RoutineInfo, Session, Statement, ViewColumn } from '@querygate/core';
 import { GatewayError } from '@querygate/core';
 import type { PostgresAnalyzer } from '../analysis/PostgresAnalyzer';
-import { parsePlpgsqlBody, type PlpgsqlBody } from '../analysis/plpgsql';
+import { parsePlpgsqlRoutine } from '../analysis/plpgsql';
 
 /** One relation of a database as its catalog lists it. */
 interface Relation {
@@ -60,8 +60,6 @@ const SNAPSHOT_SQL = 'BEGIN READ ONLY; SET LOCAL search_path = pg_catalog; '
   + "WHERE n.nspname IN ('pg_catalog', 'information_schema'); COMMIT";
 /** Languages whose routines are compiled code installed by a superuser (extensions): no SQL to follow. */
 const COMPILED_LANGUAGES: ReadonlySet<string> = new Set(['c', 'internal']);
-/** Result types a PL/pgSQL body is parsed against until one fits its RETURN statements. */
-const PLPGSQL_RESULTS = ['void', 'record', 'SETOF record'];
 /** Routines calling routines: deeper chains count as not followed. */
 const MAX_ROUTINE_DEPTH = 8;
 
@@ -217,7 +215,7 @@ export class PostgresRelations implements RelationCatalog {
    * or when it runs SQL built at run time (EXECUTE), which no snapshot can follow.
    */
   private plpgsqlStatements(source: string): Statement[] | undefined {
-    const body = PLPGSQL_RESULTS.reduce<PlpgsqlBody | undefined>((found, returns) => found ?? parsePlpgsqlBody(source, returns), undefined);
+    const body = parsePlpgsqlRoutine(source);
     if (body === undefined || body.dynamic.length > 0) return undefined;
     return [
       ...body.statements.flatMap((sql) => this.analyzer.analyze(sql)),

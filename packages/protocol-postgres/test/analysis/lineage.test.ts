@@ -134,3 +134,13 @@ describe('assignments of writes', () => {
     expect(await assigned('SELECT 1')).toBeUndefined();
   });
 });
+
+describe('routine bodies at CREATE', () => {
+  test('what a SQL or PL/pgSQL body reads counts as the CREATE FUNCTION\'s reads', async () => {
+    const names = async (sql: string): Promise<string[]> => (await one(sql)).reads.map((r) => r.name).sort();
+    expect(await names('CREATE FUNCTION f() RETURNS text LANGUAGE sql AS $$ SELECT ssn FROM users LIMIT 1 $$')).toEqual(['users']);
+    expect(await names("CREATE FUNCTION f() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RAISE NOTICE '%', (SELECT note FROM orders LIMIT 1); RETURN (SELECT email FROM users LIMIT 1); END $$"))
+      .toEqual(['orders', 'users']);
+    expect(await names('CREATE FUNCTION f() RETURNS text LANGUAGE sql RETURN (SELECT ssn FROM users LIMIT 1)')).toEqual(['users']);
+  });
+});
