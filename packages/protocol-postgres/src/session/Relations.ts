@@ -86,7 +86,10 @@ const PENDING_DDL = Symbol('postgres.relations.pendingDdl');
  */
 export class PostgresRelations implements RelationCatalog {
   private readonly snapshots = new Map<string, Snapshot>();
-  private readonly loading = new Map<string, Promise<void>>();
+  /** The load under way per database, and the count of invalidations it started after. */
+  private readonly loading = new Map<string, { readonly promise: Promise<void>; readonly generation: number }>();
+  /** Invalidations per database: a load that started before the latest one comes back stale. */
+  private readonly changes = new Map<string, number>();
   private loads = 0;
 
   constructor(private readonly analyzer: PostgresAnalyzer, private readonly query: CatalogQuery) {}
@@ -114,6 +117,7 @@ export class PostgresRelations implements RelationCatalog {
 
   /** After DDL completed in `database`: the next statement judged there waits for a new snapshot. */
   invalidate(database: string): void {
+    this.changes.set(database, (this.changes.get(database) ?? 0) + 1);
     const snapshot = this.snapshots.get(database);
     if (snapshot) snapshot.stale = true;
   }
@@ -223,10 +227,20 @@ export class PostgresRelations implements RelationCatalog {
     ];
   }
 
+  /**
+   * A snapshot read after every invalidation so far: a load that started before the latest one (a
+   * background refresh while a session's DDL committed) is waited for, then followed by another,
+   * so a statement after its session's own DDL is never judged on the catalog from before it.
+   */
   private load(database: string): Promise<void> {
-    let pending = this.loading.get(database);
-    if (pending) return pending;
-    pending = this.query(database, SNAPSHOT_SQL).then((rows) => {
+    const generation = this.changes.get(database) ?? 0;
+    const under = this.loading.get(database);
+    if (under !== undefined) {
+      if (under.generation === generation) return under.promise;
+      const again = (): Promise<void> => this.load(database);
+      return under.promise.then(again, again);
+    }
+    const pending: Promise<void> = this.query(database, SNAPSHOT_SQL).then((rows) => {
       const byName = new Map<string, Relation[]>();
       const routines = new Map<string, Routine[]>();
       const builtins = new Set<string>();
@@ -248,14 +262,15 @@ export class PostgresRelations implements RelationCatalog {
         if (list) list.push(relation); else byName.set(name, [relation]);
       }
       this.loads++;
-      this.snapshots.set(database, { byName, routines, builtins, followed: new Map(), loadedAt: performance.now(), merged: new Map(), stale: false });
+      const stale = (this.changes.get(database) ?? 0) !== generation;
+      this.snapshots.set(database, { byName, routines, builtins, followed: new Map(), loadedAt: performance.now(), merged: new Map(), stale });
     }, (err: unknown) => {
       throw new GatewayError('QG_UPSTREAM_UNAVAILABLE', `the gateway could not read the catalog of database "${database}"`, {
         detail: err instanceof Error ? err.message : String(err),
         cause: err,
       });
-    }).finally(() => { this.loading.delete(database); });
-    this.loading.set(database, pending);
+    }).finally(() => { if (this.loading.get(database)?.promise === pending) this.loading.delete(database); });
+    this.loading.set(database, { promise: pending, generation });
     return pending;
   }
 

@@ -118,6 +118,17 @@ describe('PostgresRelations', () => {
     expect(people?.kind === 'view' && people.columns[1]!.sources).toEqual([{ schema: 'public', table: 'users', column: 'email' }]);
   });
 
+  test('a load under way when DDL completes is followed by another, so the DDL is seen', async () => {
+    relations.invalidate(DB);
+    const first = relations.ready(DB, statements('SELECT 1'));
+    await owner.query('CREATE VIEW raced AS SELECT id FROM users');
+    relations.invalidate(DB);
+    const second = relations.ready(DB, statements('SELECT 1'));
+    expect(second).toBeInstanceOf(Promise);
+    await Promise.all([first, second]);
+    expect(relations.describe({ name: 'raced' }, session())?.kind).toBe('view');
+  });
+
   test('a statement naming a relation the snapshot lacks reloads it (at most once a second)', async () => {
     await owner.query('CREATE TABLE late (id int)');
     await new Promise((r) => setTimeout(r, 1100));
