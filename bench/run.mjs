@@ -339,12 +339,20 @@ async function main() {
       };
       for (let rep = 0; rep < Math.max(1, repeats - 1); rep++) {
         const direct = await time(pg.port, 'app', pg.users.app.password, queries.masked);
-        let peak = 0; const sampler = setInterval(() => { peak = Math.max(peak, childRss(qg.proc.pid)); }, 200);
+        // Streaming shows as a peak that does not grow with the result: the same masked query at
+        // 100k rows, then at 1M, each with its own peak, against the idle process's RSS.
+        const mib = (bytes) => +(bytes / 2 ** 20).toFixed(1);
+        const idleRss = childRss(qg.proc.pid);
+        let peak = 0; let sampler = setInterval(() => { peak = Math.max(peak, childRss(qg.proc.pid)); }, 100);
+        const small = await time(qg.port, 'bench', 'benchpw', `${queries.masked} LIMIT 100000`);
+        clearInterval(sampler);
+        const peakSmall = peak;
+        peak = 0; sampler = setInterval(() => { peak = Math.max(peak, childRss(qg.proc.pid)); }, 100);
         const unmasked = await time(qg.port, 'bench', 'benchpw', queries.unmasked);
         const masked = await time(qg.port, 'bench', 'benchpw', queries.masked);
         clearInterval(sampler);
-        results.mask.push({ rows: masked.rows, directSeconds: +direct.seconds.toFixed(2), querygateUnmaskedSeconds: +unmasked.seconds.toFixed(2), querygateMaskedSeconds: +masked.seconds.toFixed(2), ratioMaskedVsDirect: +(direct.seconds / masked.seconds).toFixed(3), ratioMaskedVsUnmasked: +(unmasked.seconds / masked.seconds).toFixed(3), querygatePeakRssMiB: +(peak / 2 ** 20).toFixed(1) });
-        log(`  mask 1M rows: direct ${direct.seconds.toFixed(2)} s, querygate unmasked ${unmasked.seconds.toFixed(2)} s, masked ${masked.seconds.toFixed(2)} s (${masked.rows} rows)`);
+        results.mask.push({ rows: masked.rows, directSeconds: +direct.seconds.toFixed(2), querygateUnmaskedSeconds: +unmasked.seconds.toFixed(2), querygateMaskedSeconds: +masked.seconds.toFixed(2), ratioMaskedVsDirect: +(direct.seconds / masked.seconds).toFixed(3), ratioMaskedVsUnmasked: +(unmasked.seconds / masked.seconds).toFixed(3), querygatePeakRssMiB: mib(peak), querygateIdleRssMiB: mib(idleRss), querygatePeakRss100kRowsMiB: mib(peakSmall), rows100k: small.rows });
+        log(`  mask 1M rows: direct ${direct.seconds.toFixed(2)} s, querygate unmasked ${unmasked.seconds.toFixed(2)} s, masked ${masked.seconds.toFixed(2)} s (${masked.rows} rows); querygate RSS idle ${mib(idleRss)} MiB, peak ${mib(peakSmall)} MiB at ${small.rows} rows, ${mib(peak)} MiB at ${masked.rows} rows`);
         saveResults();
       }
     }
