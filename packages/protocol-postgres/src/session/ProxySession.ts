@@ -81,6 +81,17 @@ class Op implements ResultPlan {
 }
 
 const NO_STATEMENTS: readonly Statement[] = [];
+const NOT_RUNNING: { readonly statement: undefined; readonly run: undefined } = { statement: undefined, run: undefined };
+
+/**
+ * The statement an upstream error or notice answers, with its run: the one the op is at (an
+ * Execute op carries its portal's statements and run); none outside a statement (Parse, Sync...).
+ */
+function runningStatement(op: Op | undefined): { readonly statement: Statement | undefined; readonly run: StatementRun | undefined } {
+  if (op === undefined || (op.kind !== OpKind.Query && op.kind !== OpKind.FunctionCall && op.kind !== OpKind.Execute)) return NOT_RUNNING;
+  const statements = op.statements;
+  return { statement: statements.length === 0 ? undefined : statements[Math.min(op.index, statements.length - 1)], run: op.run };
+}
 
 /** A COPY ... TO STDOUT whose rows are being rewritten: the op it answers and the plan it counts into. */
 interface ActiveCopyOut {
@@ -438,7 +449,7 @@ export class ProxySession {
       case Backend.DataRow: {
         if (op === undefined) break;
         op.dataRows++;
-        const plan: ResultPlan = op.kind === OpKind.Execute && op.portal ? op.portal : op;
+        const plan = this.resultPlanOf(op);
         if (plan.refused) return;
         if (plan.transform === undefined) break;
         this.relayRow(f, plan, op);
@@ -523,7 +534,7 @@ export class ProxySession {
     }
     const statements = op.statements;
     const statement = statements.length === 0 ? undefined : statements[op.index < statements.length ? op.index : statements.length - 1];
-    const plan: ResultPlan = op.kind === OpKind.Execute && op.portal ? op.portal : op;
+    const plan = this.resultPlanOf(op);
     const tag = parseCommandTag(f.buffer, f.bodyStart, f.end);
     if (plan.refused) {
       const refused = plan.refused;
@@ -562,7 +573,7 @@ export class ProxySession {
   private completeStatement(op: Op, statement: Statement | undefined, rows: number | undefined, error: { code: string; message: string } | undefined): void {
     if (statement === undefined || op.run === undefined) return;
     const durationMs = performance.now() - op.started;
-    const plan: ResultPlan = op.kind === OpKind.Execute && op.portal ? op.portal : op;
+    const plan = this.resultPlanOf(op);
     const masked = op.maskedValues > 0 && plan.transform && plan.columns
       ? { columns: [...plan.transform.columns.keys()].map((i) => plan.columns![i]?.name ?? String(i)), values: op.maskedValues }
       : undefined;
@@ -571,15 +582,12 @@ export class ProxySession {
   }
 
   private onUpstreamError(f: Framer, op: Op | undefined): void {
-    const fields = parseErrorFields(f.buffer, f.bodyStart, f.end);
-    const isStatement = op !== undefined && (op.kind === OpKind.Query || op.kind === OpKind.FunctionCall || op.kind === OpKind.Execute);
-    const statements = isStatement ? op.statements : NO_STATEMENTS;
-    const statement = op === undefined || statements.length === 0 ? undefined : statements[Math.min(op.index, statements.length - 1)];
-    const error = this.redactedError(f, fields, statement, isStatement ? op.run : undefined);
+    const { statement, run } = runningStatement(op);
+    const error = this.redactedError(f, parseErrorFields(f.buffer, f.bodyStart, f.end), statement, run);
     if (op === undefined || op.kind === OpKind.Sync) return;
     if (op.kind === OpKind.Query || op.kind === OpKind.FunctionCall) {
       this.completeStatement(op, statement, undefined, error);
-      op.index = statements.length;
+      op.index = op.statements.length;
       return; // ReadyForQuery follows
     }
     if (op.kind === OpKind.Execute) this.completeStatement(op, statement, undefined, error);
@@ -593,10 +601,8 @@ export class ProxySession {
    * function): it goes through the same error hooks, tied to the statement running.
    */
   private onUpstreamNotice(f: Framer, op: Op | undefined): void {
-    const isStatement = op !== undefined && (op.kind === OpKind.Query || op.kind === OpKind.FunctionCall || op.kind === OpKind.Execute);
-    const statements = !isStatement ? NO_STATEMENTS : op.kind === OpKind.Execute && op.portal ? op.portal.statements : op.statements;
-    const statement = statements.length === 0 ? undefined : statements[Math.min(op!.index, statements.length - 1)];
-    this.redactedError(f, parseErrorFields(f.buffer, f.bodyStart, f.end), statement, isStatement ? op.run : undefined, Backend.NoticeResponse);
+    const { statement, run } = runningStatement(op);
+    this.redactedError(f, parseErrorFields(f.buffer, f.bodyStart, f.end), statement, run, Backend.NoticeResponse);
   }
 
   /**
