@@ -324,7 +324,7 @@ export class MaskingPolicy {
   private storeRefusal(statement: Statement, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session, sensitiveReads: readonly string[]): GatewayError | undefined {
     const store = storesValue(statement);
     if (!store) return undefined;
-    if (store.byOutputs && statement.lineage.complete && !statement.lineage.outputs.some((o) => o.sources.some((s) => this.isSensitiveSource(s, rules, resolver, session)))) {
+    if (store.byOutputs && statement.lineage.complete && !statement.lineage.outputs.some((o) => o.sources.some((s) => this.rulesOfSource(s, rules, resolver, session).length > 0))) {
       return undefined;
     }
     return new GatewayError(
@@ -338,13 +338,6 @@ export class MaskingPolicy {
   writesSensitive(statement: Statement, rules: ActiveRules): boolean {
     const visit = (s: Statement): boolean => s.writes.some((w) => this.isSensitiveTable(w, rules)) || (s.nested?.some(visit) ?? false);
     return visit(statement);
-  }
-
-  /** True when a column rule would mask this source (a whole row: when its table is sensitive). */
-  private isSensitiveSource(source: ColumnRef, rules: ActiveRules, resolver: ViewResolver | undefined, session: Session): boolean {
-    return this.resolveColumn(source, resolver, session).some(({ ref }) => (ref.column === '*'
-      ? this.isSensitiveTable({ schema: ref.schema, name: ref.table }, rules)
-      : rules.columnRules.some((r) => r.columns.some((p) => p.matches(ref)) || r.names.some((p) => p.matchesSource(ref)))));
   }
 
   /** The plan for one result set, or undefined when no column needs masking. */

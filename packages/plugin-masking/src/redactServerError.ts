@@ -40,8 +40,7 @@ const TEMPLATE_PHRASES = new Set(['field list', 'where clause', 'order clause', 
  * it wrote, which a WHERE clause tells as well.
  */
 export function redactServerError(error: ServerError, statement: Statement | undefined, redaction: string, database?: string): ServerErrorText {
-  const known = statementTokens(statement, database);
-  const numbers = statementNumbers(statement);
+  const { known, numbers } = statementWords(statement, database);
   const field = (text: string | undefined): string | undefined => (text === undefined ? undefined : redactNumbers(redactText(text, known, redaction), numbers, redaction));
   const userText = isUserText(error);
   return {
@@ -59,16 +58,6 @@ export function isUserText(error: ServerError): boolean {
 
 function redactNumbers(text: string, numbers: ReadonlySet<string>, redaction: string): string {
   return text.replace(LONG_NUMBER, (n) => (numbers.has(n) ? n : redaction));
-}
-
-function statementNumbers(statement: Statement | undefined): ReadonlySet<string> {
-  const out = new Set<string>();
-  const visit = (s: Statement): void => {
-    for (const m of s.text.matchAll(NUMBERS)) out.add(m[0]);
-    s.nested?.forEach(visit);
-  };
-  if (statement) visit(statement);
-  return out;
 }
 
 function redactText(text: string, known: ReadonlySet<string>, redaction: string): string {
@@ -141,16 +130,19 @@ function isKnown(piece: string, known: ReadonlySet<string>): boolean {
   return parts.length > 1 && parts.every((part) => part !== '' && known.has(part));
 }
 
-function statementTokens(statement: Statement | undefined, database: string | undefined): ReadonlySet<string> {
-  const out = new Set<string>();
-  if (database) out.add(database.toLowerCase());
+/** What the client wrote, which a kept span or number may repeat: quoted pieces and words, numbers. */
+function statementWords(statement: Statement | undefined, database: string | undefined): { known: ReadonlySet<string>; numbers: ReadonlySet<string> } {
+  const known = new Set<string>();
+  const numbers = new Set<string>();
+  if (database) known.add(database.toLowerCase());
   const visit = (s: Statement): void => {
     for (const m of s.text.matchAll(TOKENS)) {
       const value = m[1] ?? m[2] ?? m[3] ?? m[4] ?? '';
-      out.add(value.replace(/''/g, "'").replace(/""/g, '"').replace(/``/g, '`').toLowerCase());
+      known.add(value.replace(/''/g, "'").replace(/""/g, '"').replace(/``/g, '`').toLowerCase());
     }
+    for (const m of s.text.matchAll(NUMBERS)) numbers.add(m[0]);
     for (const n of s.nested ?? []) visit(n);
   };
   if (statement) visit(statement);
-  return out;
+  return { known, numbers };
 }
