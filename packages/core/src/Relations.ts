@@ -1,6 +1,6 @@
 import { capability } from './Plugin';
 import type { Session } from './Session';
-import type { ColumnRef, ObjectRef } from './Statement';
+import type { ColumnRef, ObjectRef, Statement } from './Statement';
 
 /** One column of a view and the base columns that feed it (through expressions, resolved). */
 export interface ViewColumn {
@@ -70,3 +70,72 @@ export interface RelationCatalogs {
 }
 
 export const RelationCatalogCapability = capability<RelationCatalogs>('catalog.relations');
+
+/** One user routine's body as an adapter reads it, for `followRoutine`. */
+export interface RoutineBody {
+  /** What the body runs; undefined when it cannot be read (its language, a privilege, a parse error). */
+  readonly statements: readonly Statement[] | undefined;
+  /** Relations it reads besides its statements' (e.g. every relation the body names). */
+  readonly reads?: readonly ObjectRef[];
+  /** Routines it runs besides its statements' functions (an aggregate's support functions). */
+  readonly calls?: readonly string[];
+}
+
+/** What `followRoutine` needs to know of one catalog snapshot. */
+export interface RoutineSource {
+  /** Every user routine a called name may be (overloads, every schema when unqualified); none for a built-in. */
+  bodies(called: string): readonly RoutineBody[];
+  /** False for a statement the walk cannot see through (SQL built at run time, an unparsed one). */
+  followable(statement: Statement): boolean;
+  /** The name a statement's function is looked up by (default: as written). */
+  calledName?(fn: string): string;
+  /** The key two reads count as the same relation by (default: schema.name as written). */
+  readKey?(relation: ObjectRef): string;
+}
+
+/** Routines calling routines: deeper chains count as not followed. */
+const MAX_ROUTINE_DEPTH = 8;
+
+/**
+ * What a called routine's body reads, through the routines it runs in turn (8 levels; a cycle is
+ * cut where it closes). Undefined when the name is no user routine. Whole walks are kept in
+ * `cache` (per snapshot): one cut short by a cycle lacks the reads of the routine it came from.
+ */
+export function followRoutine(called: string, source: RoutineSource, cache: Map<string, RoutineInfo>): RoutineInfo | undefined {
+  const nameOf = source.calledName ?? ((fn: string) => fn);
+  const keyOf = source.readKey ?? ((r: ObjectRef) => `${r.schema ?? ''}.${r.name}`);
+  const visiting = new Set<string>();
+  const follow = (name: string, depth: number): RoutineInfo | undefined => {
+    const known = cache.get(name);
+    if (known) return known;
+    const bodies = source.bodies(name);
+    if (bodies.length === 0) return undefined;
+    if (visiting.has(name) || depth >= MAX_ROUTINE_DEPTH) return { reads: [], complete: depth < MAX_ROUTINE_DEPTH };
+    visiting.add(name);
+    const reads = new Map<string, ObjectRef>();
+    let complete = true;
+    const call = (fn: string): void => {
+      const inner = follow(fn, depth + 1);
+      if (!inner) return;
+      complete &&= inner.complete;
+      for (const r of inner.reads) reads.set(keyOf(r), r);
+    };
+    const visit = (s: Statement): void => {
+      if (!source.followable(s)) complete = false;
+      for (const r of s.reads) reads.set(keyOf(r), r);
+      for (const f of s.functions) call(nameOf(f));
+      s.nested?.forEach(visit);
+    };
+    for (const body of bodies) {
+      body.calls?.forEach(call);
+      if (body.statements === undefined) complete = false;
+      else body.statements.forEach(visit);
+      for (const r of body.reads ?? []) reads.set(keyOf(r), r);
+    }
+    visiting.delete(name);
+    const info: RoutineInfo = { reads: [...reads.values()], complete };
+    if (depth === 0) cache.set(name, info);
+    return info;
+  };
+  return follow(nameOf(called), 0);
+}

@@ -15,8 +15,8 @@ export type { AuditSink, ExportResult } from './AuditSink';
 export { GatewayError, ErrorTable } from './GatewayError';
 export type { GatewayErrorCode, ErrorRow, GatewayErrorOptions } from './GatewayError';
 export type { Logger, LogFields, LogLevel } from './Logger';
-export type { RelationInfo, ViewColumn, RelationCatalog, RelationCatalogs, RoutineInfo } from './Relations';
-export { RelationCatalogCapability } from './Relations';
+export type { RelationInfo, ViewColumn, RelationCatalog, RelationCatalogs, RoutineInfo, RoutineBody, RoutineSource } from './Relations';
+export { RelationCatalogCapability, followRoutine } from './Relations';
 export type { QuerygatePlugin, PluginContext, Capability, AuditEventInput, AdminRouteHandler } from './Plugin';
 export { definePlugin, capability, PluginOptionsError } from './Plugin';
 

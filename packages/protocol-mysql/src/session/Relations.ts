@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
 import type {
-  ColumnRef, ObjectRef, RelationCatalog, RelationInfo, RoutineInfo, Session, Statement, UpstreamConfig, ViewColumn,
+  ColumnRef, ObjectRef, RelationCatalog, RelationInfo, RoutineBody, RoutineInfo, RoutineSource, Session, Statement, UpstreamConfig, ViewColumn,
 } from '@querygate/core';
-import { GatewayError } from '@querygate/core';
+import { followRoutine, GatewayError } from '@querygate/core';
 import type { MysqlAnalyzer } from '../analysis/MysqlAnalyzer';
 import { Capability, Command, Header } from '../codec/constants';
 import { parseErr } from '../codec/parser';
@@ -41,8 +41,6 @@ const VIEWS_SQL = 'SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION FROM informa
   + `WHERE TABLE_SCHEMA NOT IN (${SYSTEM_LIST})`;
 const ROUTINES_SQL = 'SELECT ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_DEFINITION FROM information_schema.ROUTINES '
   + `WHERE ROUTINE_SCHEMA NOT IN (${SYSTEM_LIST})`;
-/** Routines calling routines: deeper chains count as not followed. */
-const MAX_ROUTINE_DEPTH = 8;
 /** Commands that change a stored routine (the analyser calls them procedural, not ddl). */
 const ROUTINE_DDL = /^(create|alter|drop)_(function|procedure)$/;
 const DYNAMIC_COMMANDS: ReadonlySet<string> = new Set(['execute', 'execute_immediate']);
@@ -195,55 +193,44 @@ export class MysqlRelations implements RelationCatalog {
     // Created or replaced earlier in the same message: its body is not in the snapshot yet.
     const changing = session.state.get(CHANGING) as Set<string> | undefined;
     if (changing?.has(called.slice(called.lastIndexOf('.') + 1).replace(/`/g, ''))) return { reads: [], complete: false };
-    return snapshot === undefined ? undefined : this.follow(snapshot, called, 0, new Set());
+    return snapshot === undefined ? undefined : followRoutine(called, this.routinesOf(snapshot), snapshot.followed);
   }
 
   /**
-   * A called name's routines (every schema, when unqualified) and what their bodies read. The
-   * analyser splits a compound body (BEGIN ... END) into pieces it does not all understand, so
-   * besides the reads it finds, any relation the body names counts as read: more, never less.
-   * Dynamic SQL (PREPARE / EXECUTE) or a body the upstream user may not see cannot be followed.
+   * A snapshot's routines for `followRoutine`: a called name's routines (every schema, when
+   * unqualified). The analyser splits a compound body (BEGIN ... END) into pieces it does not all
+   * understand, so besides the reads it finds, any relation the body names counts as read: more,
+   * never less. Dynamic SQL (PREPARE / EXECUTE) or a body the upstream user may not see cannot be
+   * followed.
    */
-  private follow(snapshot: Snapshot, called: string, depth: number, visiting: Set<string>): RoutineInfo | undefined {
-    const known = snapshot.followed.get(called);
-    if (known) return known;
-    const dot = called.lastIndexOf('.');
-    const schema = dot < 0 ? undefined : called.slice(0, dot).replace(/`/g, '');
-    const name = (dot < 0 ? called : called.slice(dot + 1)).replace(/`/g, '');
-    const candidates = (snapshot.routines.get(name) ?? []).filter((r) => schema === undefined || r.schema.toLowerCase() === schema);
-    if (candidates.length === 0) return undefined;
-    if (visiting.has(called) || depth >= MAX_ROUTINE_DEPTH) return { reads: [], complete: depth < MAX_ROUTINE_DEPTH };
-    visiting.add(called);
-    const reads = new Map<string, ObjectRef>();
-    let complete = true;
-    for (const routine of candidates) {
-      if (routine.body === null || routine.body === '') { complete = false; continue; }
-      const body = routine.body;
-      const statements = /^\s*return\b/i.test(body) ? this.analyzer.analyze(`SELECT ${body.replace(/^\s*return\b/i, '')}`) : this.analyzer.analyze(body);
-      const visit = (s: Statement): void => {
-        if (s.risks.has('dynamicSql')) complete = false;
-        for (const r of s.reads) reads.set(`${r.schema ?? ''}.${r.name}`.toLowerCase(), r);
-        for (const f of s.functions) {
-          const inner = this.follow(snapshot, f.toLowerCase(), depth + 1, visiting);
-          if (!inner) continue;
-          complete &&= inner.complete;
-          for (const r of inner.reads) reads.set(`${r.schema ?? ''}.${r.name}`.toLowerCase(), r);
-        }
-        s.nested?.forEach(visit);
-      };
-      statements.forEach(visit);
-      for (const m of body.matchAll(WORD)) {
-        const word = (m[1]?.replace(/``/g, '`') ?? m[2] ?? '').toLowerCase();
-        for (const r of snapshot.byName.get(word) ?? []) {
-          if (!SYSTEM_SCHEMAS.has(r.schema.toLowerCase())) reads.set(`${r.schema}.${r.name}`.toLowerCase(), { schema: r.schema, name: r.name });
-        }
+  private routinesOf(snapshot: Snapshot): RoutineSource {
+    return {
+      bodies: (called) => {
+        const dot = called.lastIndexOf('.');
+        const schema = dot < 0 ? undefined : called.slice(0, dot).replace(/`/g, '');
+        const name = (dot < 0 ? called : called.slice(dot + 1)).replace(/`/g, '');
+        return (snapshot.routines.get(name) ?? [])
+          .filter((r) => schema === undefined || r.schema.toLowerCase() === schema)
+          .map((r) => this.bodyOf(r, snapshot));
+      },
+      followable: (s) => !s.risks.has('dynamicSql'),
+      calledName: (fn) => fn.toLowerCase(),
+      readKey: (r) => `${r.schema ?? ''}.${r.name}`.toLowerCase(),
+    };
+  }
+
+  private bodyOf(routine: Routine, snapshot: Snapshot): RoutineBody {
+    const body = routine.body;
+    if (body === null || body === '') return { statements: undefined };
+    const statements = /^\s*return\b/i.test(body) ? this.analyzer.analyze(`SELECT ${body.replace(/^\s*return\b/i, '')}`) : this.analyzer.analyze(body);
+    const reads: ObjectRef[] = [];
+    for (const m of body.matchAll(WORD)) {
+      const word = (m[1]?.replace(/``/g, '`') ?? m[2] ?? '').toLowerCase();
+      for (const r of snapshot.byName.get(word) ?? []) {
+        if (!SYSTEM_SCHEMAS.has(r.schema.toLowerCase())) reads.push({ schema: r.schema, name: r.name });
       }
     }
-    visiting.delete(called);
-    const info: RoutineInfo = { reads: [...reads.values()], complete };
-    // Only a whole walk is kept: one cut short by a cycle lacks the reads of the routine it came from.
-    if (depth === 0) snapshot.followed.set(called, info);
-    return info;
+    return { statements, reads };
   }
 
   private knowsAll(snapshot: Snapshot, statement: Statement, session: Session): boolean {

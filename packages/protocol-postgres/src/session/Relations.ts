@@ -1,5 +1,5 @@
-import type { ColumnRef, ObjectRef, RelationCatalog, RelationInfo, RoutineInfo, Session, Statement, ViewColumn } from '@querygate/core';
-import { GatewayError } from '@querygate/core';
+import type { ColumnRef, ObjectRef, RelationCatalog, RelationInfo, RoutineInfo, RoutineSource, Session, Statement, ViewColumn } from '@querygate/core';
+import { followRoutine, GatewayError } from '@querygate/core';
 import type { PostgresAnalyzer } from '../analysis/PostgresAnalyzer';
 import { parsePlpgsqlRoutine } from '../analysis/plpgsql';
 
@@ -60,8 +60,6 @@ const SNAPSHOT_SQL = 'BEGIN READ ONLY; SET LOCAL search_path = pg_catalog; '
   + "WHERE n.nspname IN ('pg_catalog', 'information_schema'); COMMIT";
 /** Languages whose routines are compiled code installed by a superuser (extensions): no SQL to follow. */
 const COMPILED_LANGUAGES: ReadonlySet<string> = new Set(['c', 'internal']);
-/** Routines calling routines: deeper chains count as not followed. */
-const MAX_ROUTINE_DEPTH = 8;
 
 /** A statement naming a relation the snapshot lacks reloads it, but not more often than this. */
 const UNKNOWN_RELOAD_MS = 1000;
@@ -163,55 +161,36 @@ export class PostgresRelations implements RelationCatalog {
     const pending = session.state.get(PENDING_DDL) as Set<string> | undefined;
     if (pending?.has(bare)) return OPAQUE;
     if (snapshot === undefined) return OPAQUE;
-    const followed = this.follow(snapshot, name, 0, new Set());
+    const followed = followRoutine(name, this.routinesOf(snapshot), snapshot.followed);
     if (followed !== undefined) return followed;
     return knowsFunction(snapshot, name) ? undefined : OPAQUE;
   }
 
-  /** A called name's overloads (every schema, when unqualified), their bodies' reads merged. */
-  private follow(snapshot: Snapshot, called: string, depth: number, visiting: Set<string>): RoutineInfo | undefined {
-    const known = snapshot.followed.get(called);
-    if (known) return known;
-    const dot = called.lastIndexOf('.');
-    const schema = dot < 0 ? undefined : called.slice(0, dot);
-    if (schema === 'pg_catalog') return undefined;
-    // pg_temp names the session's temporary schema, pg_temp_<n> in the catalog.
-    const candidates = (snapshot.routines.get(dot < 0 ? called : called.slice(dot + 1)) ?? [])
-      .filter((r) => schema === undefined || r.schema === schema || (schema === 'pg_temp' && r.schema.startsWith('pg_temp_')));
-    if (candidates.length === 0) return undefined;
-    if (visiting.has(called) || depth >= MAX_ROUTINE_DEPTH) return { reads: [], complete: depth < MAX_ROUTINE_DEPTH };
-    visiting.add(called);
-    const reads = new Map<string, ObjectRef>();
-    let complete = true;
-    for (const routine of candidates) {
-      for (const support of routine.supports) {
-        const inner = this.follow(snapshot, support, depth + 1, visiting);
-        if (!inner) continue;
-        complete &&= inner.complete;
-        for (const r of inner.reads) reads.set(`${r.schema ?? ''}.${r.name}`, r);
-      }
-      if (COMPILED_LANGUAGES.has(routine.language)) continue;
-      const statements = routine.language === 'sql' ? this.analyzer.analyze(routine.source)
-        : routine.language === 'plpgsql' ? this.plpgsqlStatements(routine.source) : undefined;
-      if (statements === undefined || statements.length === 0) { complete = false; continue; }
-      const visit = (s: Statement): void => {
-        if (s.kind === 'unknown' || s.risks.has('unparsed') || s.risks.has('dynamicSql')) complete = false;
-        for (const r of s.reads) reads.set(`${r.schema ?? ''}.${r.name}`, r);
-        for (const f of s.functions) {
-          const inner = this.follow(snapshot, f, depth + 1, visiting);
-          if (!inner) continue;
-          complete &&= inner.complete;
-          for (const r of inner.reads) reads.set(`${r.schema ?? ''}.${r.name}`, r);
-        }
-        s.nested?.forEach(visit);
-      };
-      statements.forEach(visit);
-    }
-    visiting.delete(called);
-    const info: RoutineInfo = { reads: [...reads.values()], complete };
-    // Only a whole walk is kept: one cut short by a cycle lacks the reads of the routine it came from.
-    if (depth === 0) snapshot.followed.set(called, info);
-    return info;
+  /**
+   * A snapshot's routines for `followRoutine`: a called name's overloads (every schema when
+   * unqualified; pg_temp is the session's temporary schema, pg_temp_<n> in the catalog), each body
+   * analysed as SQL or PL/pgSQL; an aggregate runs its support functions; `c` / `internal` routines
+   * (extensions) have no SQL to follow.
+   */
+  private routinesOf(snapshot: Snapshot): RoutineSource {
+    return {
+      bodies: (called) => {
+        const dot = called.lastIndexOf('.');
+        const schema = dot < 0 ? undefined : called.slice(0, dot);
+        if (schema === 'pg_catalog') return [];
+        return (snapshot.routines.get(dot < 0 ? called : called.slice(dot + 1)) ?? [])
+          .filter((r) => schema === undefined || r.schema === schema || (schema === 'pg_temp' && r.schema.startsWith('pg_temp_')))
+          .map((r) => ({ statements: this.bodyStatements(r), calls: r.supports }));
+      },
+      followable: (s) => s.kind !== 'unknown' && !s.risks.has('unparsed') && !s.risks.has('dynamicSql'),
+    };
+  }
+
+  private bodyStatements(routine: Routine): readonly Statement[] | undefined {
+    if (COMPILED_LANGUAGES.has(routine.language)) return [];
+    const statements = routine.language === 'sql' ? this.analyzer.analyze(routine.source)
+      : routine.language === 'plpgsql' ? this.plpgsqlStatements(routine.source) : undefined;
+    return statements === undefined || statements.length === 0 ? undefined : statements;
   }
 
   /**
