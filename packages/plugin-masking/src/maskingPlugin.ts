@@ -18,10 +18,11 @@ export const maskingPlugin: QuerygatePlugin = definePlugin({
     const catalogs = context.use(RelationCatalogCapability);
     const withDeclared = new WeakMap<RelationCatalog, ViewResolver>();
     // An operator's own resolver may be provided by a plugin registered after this one: look it
-    // up until found.
+    // up once, at the first statement (every plugin has registered before any session opens).
     let operator: ViewResolver | undefined;
+    let lookedUp = false;
     const resolver = (session: Session): ViewResolver | undefined => {
-      operator ??= context.use(ViewResolverCapability);
+      if (!lookedUp) { operator = context.use(ViewResolverCapability); lookedUp = true; }
       if (operator) return operator;
       const catalog = catalogs?.of(session);
       if (!catalog || !options.views) return catalog ?? options.views;
