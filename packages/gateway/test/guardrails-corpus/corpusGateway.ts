@@ -1,6 +1,5 @@
 // A whole gateway (GatewayServer, as the binary runs it) started in-process in front of the harness's
 // PostgreSQL and MariaDB, with the corpus policy, local users, and a file audit sink the tests read.
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { parseConfig, silentLogger, type AuditEvent } from '@querygate/core';
 import { GatewayServer } from '../../src/GatewayServer';
 import { mariadbInfo, postgresInfo } from '../../../../test/services';
 import { guardrailsPluginYaml } from './policy';
+import { runProgram, type ProgramResult } from '../../../../test/runProgram';
 
 export interface CorpusUser { readonly name: string; readonly password: string; readonly groups: readonly string[] }
 
@@ -119,26 +119,11 @@ logging: { level: error }
   };
 }
 
-export interface CliResult { readonly code: number | null; readonly stdout: string; readonly stderr: string }
+export type CliResult = ProgramResult;
 
 /** Runs a client program with only the environment it is given on top of PATH/HOME. */
 export function run(command: string, args: readonly string[], env: Record<string, string> = {}, input = '', timeoutMs = 60_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const base: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8' };
-    const child = spawn(command, args, { env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
+  return runProgram(command, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: 'C.UTF-8', ...env }, input, timeoutMs });
 }
 
 /** What a refusal must look like, as one line for failure messages. */

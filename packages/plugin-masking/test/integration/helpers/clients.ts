@@ -1,34 +1,18 @@
 // Real clients driven by the integration tests: node-postgres (text, binary, prepared), psql, pgjdbc,
 // mysql2 (query / execute) and the mariadb CLI. Each run reports what the client saw as text, so
 // the corpus test can search it for clear values.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, FieldDef, QueryConfig } from 'pg';
 import type { Connection, FieldPacket } from 'mysql2/promise';
+import { environmentWithout, runProgram, type ProgramResult } from '../../../../../test/runProgram';
 
-export interface RunResult { code: number | null; stdout: string; stderr: string }
+export type RunResult = ProgramResult;
 
 /** Runs a program to completion (never throws for a non-zero exit) with a clean client environment. */
 export function run(command: string, args: readonly string[], options: { env?: Record<string, string>; input?: string; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(PG|MYSQL|MARIADB)/.test(k)) env[k] = v;
-    const child = spawn(command, args, { env: { ...env, LC_ALL: 'C.UTF-8', ...options.env }, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-  });
+  return runProgram(command, args, { ...options, env: { ...environmentWithout(/^(PG|MYSQL|MARIADB)/), LC_ALL: 'C.UTF-8', ...options.env } });
 }
 
 /** How a statement (or a list of them) ended for the client. */
